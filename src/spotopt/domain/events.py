@@ -1,0 +1,83 @@
+"""Domain events, system events and client notifications (domain §8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from spotopt.domain.values import AgentId, ClientId
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSpec:
+    """NT-4/NT-5: a client notification caused by a domain event; ``name`` is the catalogue name on the wire."""
+
+    name: str
+    severity: Severity
+    title: str
+    message: str
+    dedup_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """NT-1: every domain event becomes a system event; some also notify the client."""
+
+    type: str
+    severity: Severity
+    message: str
+    client_id: ClientId | None = None
+    agent_id: AgentId | None = None
+    instance_id: str | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+    notification: NotificationSpec | None = None
+
+
+@dataclass(eq=False, slots=True)
+class Notification:
+    notification_id: str
+    client_id: ClientId
+    type: str
+    severity: Severity
+    title: str
+    message: str
+    dedup_key: str
+    created_at: datetime
+    agent_id: AgentId | None = None
+    is_read: bool = False
+    read_at: datetime | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Notification) and other.notification_id == self.notification_id
+
+    def __hash__(self) -> int:
+        return hash(self.notification_id)
+
+    def mark_read(self, now: datetime) -> bool:
+        """NT-5: ``read_at`` is set once."""
+        if self.is_read:
+            return False
+        self.is_read = True
+        self.read_at = now
+        return True
+
+
+@dataclass(eq=False, slots=True)
+class SystemEvent:
+    event_id: str
+    type: str
+    severity: Severity
+    message: str
+    created_at: datetime
+    client_id: ClientId | None = None
+    agent_id: AgentId | None = None
+    instance_id: str | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
