@@ -1,0 +1,316 @@
+"""SQLAlchemy implementations of the repository ports (no commits here: the unit of work commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, Table, and_, exists, func, insert, or_, select
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spotopt.adapters.persistence import tables as t
+from spotopt.adapters.persistence.mapper import Tracker, to_row
+from spotopt.domain.agents import Agent
+from spotopt.domain.clients import Client
+from spotopt.domain.commands import Command
+from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
+from spotopt.domain.events import Notification, SystemEvent
+from spotopt.domain.instances import Instance
+from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
+from spotopt.domain.replicas import Replica
+from spotopt.domain.sightings import UnattachedSighting
+from spotopt.domain.switches import CleanupRecord, Switch
+from spotopt.domain.values import (
+    NON_TERMINAL_REPLICA,
+    OPEN_EPISODE,
+    TERMINAL_COMMAND,
+    AgentId,
+    ClientId,
+    CommandId,
+    EpisodeId,
+    Lifecycle,
+)
+
+E = TypeVar("E")
+
+
+async def insert_ignoring_duplicates(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows, skipping those whose unique key already exists (CC-7); returns how many were inserted."""
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name
+    inserted = 0
+    for row in rows:
+        if dialect == "sqlite":
+            stmt: Any = sqlite.insert(table).values(**row).on_conflict_do_nothing()
+        elif dialect in {"mysql", "mariadb"}:
+            pk = next(iter(table.primary_key.columns)).name
+            stmt = mysql.insert(table).values(**row)
+            stmt = stmt.on_duplicate_key_update({pk: stmt.inserted[pk]})
+        else:  # pragma: no cover - only SQLite and MySQL are supported
+            stmt = insert(table).values(**row)
+        result = await session.execute(stmt)
+        inserted += 1 if result.rowcount == 1 else 0
+    return inserted
+
+
+class _Base:
+    def __init__(self, session: AsyncSession, tracker: Tracker) -> None:
+        self._session = session
+        self._tracker = tracker
+
+    async def _one(self, entity: type[E], stmt: Select[Any], *, for_update: bool = False) -> E | None:
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self._session.execute(stmt)).mappings().first()
+        return None if row is None else self._tracker.load(entity, row)  # type: ignore[no-any-return]
+
+    async def _many(self, entity: type[E], stmt: Select[Any]) -> list[E]:
+        rows = (await self._session.execute(stmt)).mappings().all()
+        return [self._tracker.load(entity, row) for row in rows]
+
+    def _add(self, entity: object) -> None:
+        self._tracker.add(entity)
+
+
+class SqlAlchemyClientRepository(_Base):
+    async def get(self, client_id: ClientId) -> Client | None:
+        return await self._one(Client, select(t.clients).where(t.clients.c.client_id == client_id))
+
+    async def get_for_update(self, client_id: ClientId) -> Client | None:
+        stmt = select(t.clients).where(t.clients.c.client_id == client_id)
+        return await self._one(Client, stmt, for_update=True)
+
+    async def get_by_token_hash(self, token_hash: str) -> Client | None:
+        return await self._one(Client, select(t.clients).where(t.clients.c.token_hash == token_hash))
+
+    async def find_by_name(self, name: str) -> Client | None:
+        return await self._one(Client, select(t.clients).where(t.clients.c.name_key == name.lower()))
+
+    async def find_by_email(self, email: str) -> Client | None:
+        return await self._one(Client, select(t.clients).where(t.clients.c.email == email))
+
+    async def add(self, client: Client) -> None:
+        self._add(client)
+
+
+class SqlAlchemyAdminTokenRepository(_Base):
+    async def exists(self, token_hash: str) -> bool:
+        stmt = select(exists().where(t.admin_tokens.c.token_hash == token_hash))
+        return bool((await self._session.execute(stmt)).scalar())
+
+    async def add(self, token_hash: str, token_hint: str, created_at: datetime) -> None:
+        await self._session.execute(
+            insert(t.admin_tokens).values(token_hash=token_hash, token_hint=token_hint, created_at=created_at)
+        )
+
+
+class SqlAlchemyAgentRepository(_Base):
+    def _visible(self, client_id: ClientId, agent_id: str) -> Select[Any]:
+        c = t.agents.c
+        return select(t.agents).where(
+            c.client_id == client_id, c.agent_id == agent_id, c.lifecycle == Lifecycle.ACTIVE.value
+        )
+
+    async def get(self, client_id: ClientId, agent_id: str) -> Agent | None:
+        return await self._one(Agent, self._visible(client_id, agent_id))
+
+    async def get_for_update(self, client_id: ClientId, agent_id: str) -> Agent | None:
+        return await self._one(Agent, self._visible(client_id, agent_id), for_update=True)
+
+    async def find_active_by_logical_id(
+        self, client_id: ClientId, logical_agent_id: str, *, for_update: bool = False
+    ) -> Agent | None:
+        c = t.agents.c
+        stmt = select(t.agents).where(c.client_id == client_id, c.active_logical_key == logical_agent_id)
+        return await self._one(Agent, stmt, for_update=for_update)
+
+    async def count_active(self, client_id: ClientId) -> int:
+        c = t.agents.c
+        stmt = select(func.count()).where(c.client_id == client_id, c.lifecycle == Lifecycle.ACTIVE.value)
+        return int((await self._session.execute(stmt)).scalar_one())
+
+    async def add(self, agent: Agent) -> None:
+        self._add(agent)
+
+
+class SqlAlchemyInstanceRepository(_Base):
+    async def get(self, client_id: ClientId, instance_id: str) -> Instance | None:
+        c = t.instances.c
+        stmt = select(t.instances).where(c.client_id == client_id, c.instance_id == instance_id)
+        return await self._one(Instance, stmt)
+
+    async def list_for_agent(self, agent_id: AgentId) -> Sequence[Instance]:
+        c = t.instances.c
+        return await self._many(Instance, select(t.instances).where(c.agent_id == agent_id).order_by(c.first_seen_at))
+
+    async def add(self, instance: Instance) -> None:
+        self._add(instance)
+
+
+class SqlAlchemySightingRepository(_Base):
+    async def get(self, client_id: ClientId, instance_id: str) -> UnattachedSighting | None:
+        c = t.sightings.c
+        stmt = select(t.sightings).where(c.client_id == client_id, c.instance_id == instance_id)
+        return await self._one(UnattachedSighting, stmt)
+
+    async def add(self, sighting: UnattachedSighting) -> None:
+        self._add(sighting)
+
+    async def delete(self, sighting: UnattachedSighting) -> None:
+        c = t.sightings.c
+        self._tracker.forget(sighting)
+        await self._session.execute(
+            t.sightings.delete().where(c.client_id == sighting.client_id, c.instance_id == sighting.instance_id)
+        )
+
+
+class SqlAlchemyCommandRepository(_Base):
+    async def get(self, agent_id: AgentId, command_id: str) -> Command | None:
+        c = t.commands.c
+        return await self._one(Command, select(t.commands).where(c.agent_id == agent_id, c.command_id == command_id))
+
+    async def list_for_agent(self, agent_id: AgentId, *, since: datetime | None = None) -> Sequence[Command]:
+        c = t.commands.c
+        open_ = c.status.not_in([s.value for s in TERMINAL_COMMAND])
+        cond = open_ if since is None else or_(open_, c.completed_at >= since)
+        stmt = select(t.commands).where(c.agent_id == agent_id, cond).order_by(c.created_at, c.command_id)
+        return await self._many(Command, stmt)
+
+    async def find_by_idempotency_key(self, agent_id: AgentId, key: str) -> Command | None:
+        c = t.commands.c
+        return await self._one(Command, select(t.commands).where(c.agent_id == agent_id, c.idempotency_key == key))
+
+    async def add(self, command: Command) -> None:
+        self._add(command)
+
+
+class SqlAlchemyReplicaRepository(_Base):
+    async def get(self, agent_id: AgentId, replica_id: str) -> Replica | None:
+        c = t.replicas.c
+        return await self._one(Replica, select(t.replicas).where(c.agent_id == agent_id, c.replica_id == replica_id))
+
+    async def list_for_agent(self, agent_id: AgentId, *, include_terminal: bool = False) -> Sequence[Replica]:
+        c = t.replicas.c
+        stmt = select(t.replicas).where(c.agent_id == agent_id)
+        if not include_terminal:
+            stmt = stmt.where(c.status.in_([s.value for s in NON_TERMINAL_REPLICA]))
+        return await self._many(Replica, stmt.order_by(c.created_at, c.replica_id))
+
+    async def find_by_instance(self, agent_id: AgentId, instance_id: str) -> Replica | None:
+        c = t.replicas.c
+        return await self._one(Replica, select(t.replicas).where(c.agent_id == agent_id, c.instance_id == instance_id))
+
+    async def add(self, replica: Replica) -> None:
+        self._add(replica)
+
+
+class SqlAlchemyEpisodeRepository(_Base):
+    async def get(self, episode_id: EpisodeId) -> InterruptionEpisode | None:
+        stmt = select(t.episodes).where(t.episodes.c.episode_id == episode_id)
+        return await self._one(InterruptionEpisode, stmt)
+
+    async def find_open(self, agent_id: AgentId, instance_id: str | None = None) -> Sequence[InterruptionEpisode]:
+        c = t.episodes.c
+        stmt = select(t.episodes).where(c.agent_id == agent_id, c.state.in_([s.value for s in OPEN_EPISODE]))
+        if instance_id is not None:
+            stmt = stmt.where(c.instance_id == instance_id)
+        return await self._many(InterruptionEpisode, stmt.order_by(c.opened_at))
+
+    async def latest_for_instance(self, agent_id: AgentId, instance_id: str) -> InterruptionEpisode | None:
+        c = t.episodes.c
+        stmt = (
+            select(t.episodes)
+            .where(c.agent_id == agent_id, c.instance_id == instance_id)
+            .order_by(c.opened_at.desc(), c.episode_id.desc())
+            .limit(1)
+        )
+        return await self._one(InterruptionEpisode, stmt)
+
+    async def add(self, episode: InterruptionEpisode) -> None:
+        self._add(episode)
+
+
+class SqlAlchemySignalRepository(_Base):
+    async def add(self, signal: InterruptionSignal) -> None:
+        await self._session.execute(insert(t.signals).values(**to_row(signal)))
+
+
+class SqlAlchemySwitchRepository(_Base):
+    async def find_by_new_instance(self, agent_id: AgentId, new_instance_id: str) -> Switch | None:
+        c = t.switches.c
+        stmt = select(t.switches).where(c.agent_id == agent_id, c.new_instance_id == new_instance_id)
+        return await self._one(Switch, stmt)
+
+    async def exists_for_command(self, command_id: CommandId) -> bool:
+        stmt = select(exists().where(t.switches.c.command_id == command_id))
+        return bool((await self._session.execute(stmt)).scalar())
+
+    async def add(self, switch: Switch) -> None:
+        self._add(switch)
+
+
+class SqlAlchemyCleanupRepository(_Base):
+    async def find_by_reported_at(self, agent_id: AgentId, reported_at: datetime) -> CleanupRecord | None:
+        c = t.cleanup_records.c
+        stmt = select(t.cleanup_records).where(and_(c.agent_id == agent_id, c.reported_at == reported_at))
+        return await self._one(CleanupRecord, stmt)
+
+    async def add(self, record: CleanupRecord) -> None:
+        self._add(record)
+
+
+class SqlAlchemyPricingRepository(_Base):
+    async def add_report(self, report: PricingReport) -> None:
+        await self._session.execute(insert(t.pricing_reports).values(**to_row(report)))
+
+    async def add_submissions(self, submissions: Sequence[PricingSubmission]) -> int:
+        return await insert_ignoring_duplicates(self._session, t.pricing_submissions, [to_row(s) for s in submissions])
+
+    async def get_pool(self, pool_id: str) -> SpotPool | None:
+        return await self._one(SpotPool, select(t.spot_pools).where(t.spot_pools.c.pool_id == pool_id))
+
+    async def add_pool(self, pool: SpotPool) -> None:
+        self._add(pool)
+
+    async def list_pools(self, instance_type: str, region: str) -> Sequence[SpotPool]:
+        c = t.spot_pools.c
+        stmt = select(t.spot_pools).where(c.instance_type == instance_type, c.region == region).order_by(c.pool_id)
+        return await self._many(SpotPool, stmt)
+
+    async def get_ondemand(self, instance_type: str, region: str) -> OnDemandPrice | None:
+        c = t.ondemand_prices.c
+        stmt = select(t.ondemand_prices).where(c.instance_type == instance_type, c.region == region)
+        return await self._one(OnDemandPrice, stmt)
+
+    async def add_ondemand(self, price: OnDemandPrice) -> None:
+        self._add(price)
+
+    async def add_ondemand_observation(self, observation: OnDemandObservation) -> None:
+        await self._session.execute(insert(t.ondemand_observations).values(**to_row(observation)))
+
+
+class SqlAlchemyEventRepository(_Base):
+    async def add_event(self, event: SystemEvent) -> None:
+        await self._session.execute(
+            insert(t.system_events).values(
+                type=event.type,
+                severity=event.severity.value,
+                client_id=event.client_id,
+                agent_id=event.agent_id,
+                instance_id=event.instance_id,
+                message=event.message,
+                metadata=event.metadata,
+                created_at=event.created_at,
+            )
+        )
+
+    async def add_notification(self, notification: Notification) -> bool:
+        return await insert_ignoring_duplicates(self._session, t.notifications, [to_row(notification)]) == 1
+
+    async def notification_exists(self, client_id: ClientId, dedup_key: str) -> bool:
+        c = t.notifications.c
+        stmt = select(exists().where(c.client_id == client_id, c.dedup_key == dedup_key))
+        return bool((await self._session.execute(stmt)).scalar())

@@ -1,0 +1,172 @@
+"""Every table of the service, declared from its domain entity (see schema.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Integer, String, Table, Text, UniqueConstraint
+
+from spotopt.adapters.persistence.schema import Computed, define, metadata
+from spotopt.adapters.persistence.types import Money, Ratio, UTCDateTime
+from spotopt.domain.agents import Agent
+from spotopt.domain.clients import Client
+from spotopt.domain.commands import Command
+from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
+from spotopt.domain.events import Notification, SystemEvent
+from spotopt.domain.instances import Instance
+from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
+from spotopt.domain.replicas import Replica
+from spotopt.domain.sightings import UnattachedSighting
+from spotopt.domain.switches import CleanupRecord, Switch
+from spotopt.domain.values import NON_TERMINAL_REPLICA, OPEN_EPISODE, Lifecycle
+
+clients = define(
+    Client,
+    "clients",
+    ["client_id"],
+    uniques=[["token_hash"], ["name_key"], ["email"]],
+    computed={"name_key": Computed(String(255), lambda c: c.name.lower())},
+)
+
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("token_hint", String(8), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+agents = define(
+    Agent,
+    "agents",
+    ["agent_id"],
+    flatten={"thresholds": ""},
+    overrides={"min_savings_percent": Ratio(), "risk_threshold": Ratio()},
+    # AG-1: unique among active agents only; NULL for deleted ones (MySQL has no partial unique index).
+    computed={
+        "active_logical_key": Computed(
+            String(255), lambda a: a.logical_agent_id if a.lifecycle is Lifecycle.ACTIVE else None
+        )
+    },
+    uniques=[["client_id", "active_logical_key"]],
+    indexes=[["client_id", "created_at"]],
+)
+
+instances = define(
+    Instance,
+    "instances",
+    ["client_id", "instance_id"],
+    indexes=[["agent_id", "role"]],
+)
+
+sightings = define(UnattachedSighting, "unattached_sightings", ["client_id", "instance_id"])
+
+commands = define(
+    Command,
+    "commands",
+    ["command_id"],
+    overrides={"message": Text(), "reason": Text()},
+    uniques=[["agent_id", "idempotency_key"]],
+    indexes=[["agent_id", "status"]],
+)
+
+replicas = define(
+    Replica,
+    "replicas",
+    ["replica_id"],
+    overrides={"state_transfer_progress": Ratio(), "failure_reason": Text(), "termination_reason": Text()},
+    # RP-6: at most one live replica per episode.
+    computed={
+        "live_episode_key": Computed(
+            String(36), lambda r: r.episode_id if r.status in NON_TERMINAL_REPLICA else None
+        )
+    },
+    uniques=[["agent_id", "instance_id"], ["live_episode_key"]],
+    indexes=[["agent_id", "status"]],
+)
+
+episodes = define(
+    InterruptionEpisode,
+    "interruption_episodes",
+    ["episode_id"],
+    # EP-1: at most one open episode per (agent, instance).
+    computed={"open_key": Computed(String(32), lambda e: e.instance_id if e.state in OPEN_EPISODE else None)},
+    uniques=[["agent_id", "open_key"]],
+    indexes=[["agent_id", "instance_id"]],
+)
+
+signals = define(InterruptionSignal, "interruption_signals", ["signal_id"], indexes=[["pool_id", "received_at"]])
+
+switches = define(
+    Switch,
+    "switches",
+    ["switch_id"],
+    flatten={"old": "old_", "new": "new_", "timing": "timing_"},
+    uniques=[["agent_id", "new_instance_id"]],
+    indexes=[["client_id", "received_at"]],
+)
+
+cleanup_records = define(
+    CleanupRecord,
+    "cleanup_records",
+    ["record_id"],
+    uniques=[["agent_id", "reported_at"]],
+)
+
+pricing_reports = define(
+    PricingReport,
+    "pricing_reports",
+    ["report_id"],
+    indexes=[["agent_id", "received_at"], ["client_id", "instance_id"]],
+)
+
+pricing_submissions = define(
+    PricingSubmission,
+    "pricing_submissions",
+    ["submission_id"],
+    indexes=[["processed_at", "received_at"], ["pool_id", "observed_at"]],
+)
+
+spot_pools = define(SpotPool, "spot_pools", ["pool_id"], indexes=[["instance_type", "region"]])
+
+ondemand_prices = define(OnDemandPrice, "ondemand_prices", ["instance_type", "region"])
+
+ondemand_observations = define(
+    OnDemandObservation, "ondemand_observations", ["observation_id"], indexes=[["instance_type", "region"]]
+)
+
+notifications = define(
+    Notification,
+    "notifications",
+    ["notification_id"],
+    overrides={"message": Text()},
+    uniques=[["client_id", "dedup_key"]],
+    indexes=[["client_id", "created_at"]],
+)
+
+system_events = Table(
+    "system_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("type", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("client_id", String(36), nullable=True),
+    Column("agent_id", String(36), nullable=True),
+    Column("instance_id", String(32), nullable=True),
+    Column("message", Text(), nullable=False),
+    Column("metadata", JSON(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("tick", UTCDateTime(), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("duration_ms", Integer(), nullable=True),
+    Column("summary", JSON(), nullable=True),
+    UniqueConstraint("job", "tick", name="uq_job_runs_job_tick"),
+)
+
+__all__ = ["Money", "metadata"]

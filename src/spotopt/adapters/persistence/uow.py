@@ -1,0 +1,65 @@
+"""The SQLAlchemy unit of work: one session, one transaction, explicit commit (house style §7)."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spotopt.adapters.persistence.mapper import Tracker
+from spotopt.adapters.persistence.repositories import (
+    SqlAlchemyAdminTokenRepository,
+    SqlAlchemyAgentRepository,
+    SqlAlchemyCleanupRepository,
+    SqlAlchemyClientRepository,
+    SqlAlchemyCommandRepository,
+    SqlAlchemyEpisodeRepository,
+    SqlAlchemyEventRepository,
+    SqlAlchemyInstanceRepository,
+    SqlAlchemyPricingRepository,
+    SqlAlchemyReplicaRepository,
+    SqlAlchemySightingRepository,
+    SqlAlchemySignalRepository,
+    SqlAlchemySwitchRepository,
+)
+from spotopt.application.errors import ConflictError, UnavailableError
+
+
+class SqlAlchemyUnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._tracker = Tracker(session)
+        args = (session, self._tracker)
+        self.clients = SqlAlchemyClientRepository(*args)
+        self.admin_tokens = SqlAlchemyAdminTokenRepository(*args)
+        self.agents = SqlAlchemyAgentRepository(*args)
+        self.instances = SqlAlchemyInstanceRepository(*args)
+        self.sightings = SqlAlchemySightingRepository(*args)
+        self.commands = SqlAlchemyCommandRepository(*args)
+        self.replicas = SqlAlchemyReplicaRepository(*args)
+        self.episodes = SqlAlchemyEpisodeRepository(*args)
+        self.signals = SqlAlchemySignalRepository(*args)
+        self.switches = SqlAlchemySwitchRepository(*args)
+        self.cleanups = SqlAlchemyCleanupRepository(*args)
+        self.pricing = SqlAlchemyPricingRepository(*args)
+        self.events = SqlAlchemyEventRepository(*args)
+
+    async def flush(self) -> None:
+        try:
+            await self._tracker.flush()
+        except IntegrityError as exc:
+            raise ConflictError("The change conflicts with existing data", code="conflict") from exc
+
+    async def commit(self) -> None:
+        await self.flush()
+        try:
+            await self._session.commit()
+        except IntegrityError as exc:
+            raise ConflictError("The change conflicts with existing data", code="conflict") from exc
+        except OperationalError as exc:
+            raise UnavailableError("database") from exc
+
+    async def rollback(self) -> None:
+        try:
+            await self._session.rollback()
+        except DBAPIError:  # the connection may already be gone; the scope discards it
+            return

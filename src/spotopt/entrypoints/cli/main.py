@@ -1,0 +1,122 @@
+"""The ``spotopt`` command line: serve, worker, db, admin."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from dishka import AsyncContainer
+
+from spotopt.application.use_cases.create_admin_token import CreateAdminToken
+from spotopt.application.use_cases.create_client import CreateClient, CreateClientCommand
+from spotopt.bootstrap.container import make_container
+from spotopt.bootstrap.database import downgrade_database, new_migration, upgrade_database
+from spotopt.bootstrap.settings import Settings
+from spotopt.domain.errors import DomainError
+
+T = TypeVar("T")
+
+
+async def run_in_scope(settings: Settings, action: Callable[[AsyncContainer], Awaitable[T]]) -> T:
+    """Build the container, open one REQUEST scope, run ``action`` in it, close everything."""
+    container = make_container(settings)
+    try:
+        async with container() as scope:
+            return await action(scope)
+    finally:
+        await container.close()
+
+
+@click.group()
+def cli() -> None:
+    """spotopt — central server of the spot-instance optimizer."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Bind address (env HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (env PORT, default 5000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the HTTP API (embedded SQLite and job worker when no database/Redis is configured)."""
+    from spotopt.entrypoints.cli.serve import run_server  # noqa: PLC0415 - imports uvicorn only when serving
+
+    run_server(Settings.from_env(), host=host, port=port)
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default head)."""
+    upgrade_database(Settings.from_env(), revision)
+    click.echo("database is at " + revision)
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    downgrade_database(Settings.from_env(), revision)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the table declarations."""
+    new_migration(Settings.from_env(), message)
+
+
+@cli.group()
+def admin() -> None:
+    """Administrative tasks."""
+
+
+@admin.command("create-token")
+def create_token() -> None:
+    """Issue an admin token (shown once, stored hashed)."""
+    settings = Settings.from_env()
+    _ensure_schema(settings)
+
+    async def action(scope: AsyncContainer) -> Any:
+        return await (await scope.get(CreateAdminToken)).execute()
+
+    result = asyncio.run(run_in_scope(settings, action))
+    click.echo(result.token)
+
+
+@admin.command("create-client")
+@click.option("--name", required=True)
+@click.option("--email", default=None)
+@click.option("--max-agents", type=int, default=5, show_default=True)
+def create_client(name: str, email: str | None, max_agents: int) -> None:
+    """Create a client and print its token once."""
+    settings = Settings.from_env()
+    _ensure_schema(settings)
+
+    async def action(scope: AsyncContainer) -> Any:
+        command = CreateClientCommand(name=name, email=email, max_agents=max_agents)
+        return await (await scope.get(CreateClient)).execute(command)
+
+    try:
+        result = asyncio.run(run_in_scope(settings, action))
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"client_id: {result.client.client_id}")
+    click.echo(f"client_token: {result.token}")
+    click.echo("Store this token now; it cannot be shown again.")
+
+
+def _ensure_schema(settings: Settings) -> None:
+    if settings.is_embedded_database and settings.auto_migrate:
+        upgrade_database(settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,84 @@
+"""The Litestar application factory (used by production, tests and the ``litestar`` CLI)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from dishka import AsyncContainer, Provider
+from dishka.integrations.litestar import DishkaRouter, setup_dishka
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from spotopt.bootstrap.container import make_container
+from spotopt.bootstrap.settings import Settings
+from spotopt.entrypoints.http.controllers.admin import AdminController
+from spotopt.entrypoints.http.controllers.health import health
+from spotopt.entrypoints.http.errors import exception_handlers
+from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware
+from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
+
+API_GROUPS = ("agent", "replica", "client", "notification", "admin")
+DOCS_PATH = "/docs"
+
+
+def route_handlers() -> list[Any]:
+    return [AdminController]
+
+
+def create_app(settings: Settings | None = None, *overrides: Provider, container: AsyncContainer | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    container = container or make_container(settings, *overrides)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await container.close()
+
+    router = DishkaRouter("", route_handlers=route_handlers())
+    app = Litestar(
+        route_handlers=[router, health],
+        exception_handlers=exception_handlers,
+        middleware=[make_body_middleware(settings.max_body_bytes)],
+        request_max_body_size=None,
+        lifespan=[lifespan],
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        openapi_config=OpenAPIConfig(
+            title="spotopt",
+            version="1",
+            description="Central server of the spotopt spot-instance optimizer (agent v4 compatible).",
+            path=DOCS_PATH,
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        debug=False,
+        logging_config=None,
+    )
+    setup_dishka(container, app)
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.state.settings = settings
+    app.state.rate_limiter = FixedWindowLimiter()
+    app.state.route_counts = _count_routes(app)
+    logging.getLogger("spotopt").setLevel(logging.DEBUG if settings.debug else logging.INFO)
+    return app
+
+
+def _count_routes(app: Litestar) -> dict[str, int]:
+    """H1: (method, path) routes actually registered under /api plus /health, and the API groups present."""
+    total = 0
+    groups: set[str] = set()
+    for route in app.routes:
+        if not (route.path.startswith("/api/") or route.path == "/health"):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            methods = set(getattr(handler, "http_methods", set())) - {"HEAD", "OPTIONS"}
+            total += len(methods)
+            group = handler.opt.get("group")
+            if group in API_GROUPS:
+                groups.add(group)
+    return {"total": total, "groups": len(groups)}

@@ -1,0 +1,101 @@
+"""Authentication and rate-limit guards (api.md §1.2, §1.9), run after route match and before body parsing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from dishka import AsyncContainer
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from spotopt.application.errors import AuthenticationError
+from spotopt.application.use_cases.authenticate import Authenticate, AuthenticateQuery, Principal, Realm
+from spotopt.domain.values import ClientId
+from spotopt.entrypoints.http.errors import ApiError
+from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
+
+AUTH_FAILURES = "auth_failures"
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def _body_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    if connection.scope.get("method") not in {"POST", "PUT"} or not isinstance(connection, Request):
+        return None
+    raw = await connection.body()
+    try:
+        body = msgspec.json.decode(raw or b"{}")
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "malformed_json", "The request body is not valid JSON") from exc
+    token = body.get("client_token") if isinstance(body, dict) else None
+    return token if isinstance(token, str) else None
+
+
+def _limiter(connection: ASGIConnection[Any, Any, Any, Any]) -> FixedWindowLimiter:
+    return connection.app.state.rate_limiter  # type: ignore[no-any-return]
+
+
+def _too_many(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        "Too many requests",
+        headers={"Retry-After": str(retry_after)},
+        retry_after_seconds=retry_after,
+    )
+
+
+async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], realm: Realm) -> Principal:
+    settings = connection.app.state.settings
+    source = connection.client.host if connection.client else "unknown"
+    limiter = _limiter(connection)
+    blocked = limiter.is_blocked(AUTH_FAILURES, source, settings.auth_failure_limit)
+    if blocked is not None:
+        raise _too_many(blocked)
+    token = bearer_token(connection)
+    if token is None and realm is Realm.CLIENT:
+        token = await _body_token(connection)
+    container: AsyncContainer = connection.state.dishka_container
+    use_case = await container.get(Authenticate)
+    try:
+        principal = await use_case.execute(AuthenticateQuery(token=token, realm=realm))
+    except AuthenticationError as exc:
+        if exc.code == "invalid_token":
+            limiter.hit(AUTH_FAILURES, source, settings.auth_failure_limit)
+        raise
+    connection.state.principal = principal
+    return principal
+
+
+async def client_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    principal = await _authenticate(connection, Realm.CLIENT)
+    bucket = handler.opt.get("rate_bucket", "agent")
+    if bucket == "exempt":
+        return
+    settings = connection.app.state.settings
+    limit = settings.agent_rate_limit if bucket == "agent" else settings.client_rate_limit
+    retry = _limiter(connection).hit(bucket, str(principal.client_id), limit)
+    if retry is not None:
+        raise _too_many(retry)
+
+
+async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    await _authenticate(connection, Realm.ADMIN)
+    token = bearer_token(connection) or ""
+    retry = _limiter(connection).hit("admin", token[-8:], connection.app.state.settings.admin_rate_limit)
+    if retry is not None:
+        raise _too_many(retry)
+
+
+def client_id_of(request: Request[Any, Any, Any]) -> ClientId:
+    principal: Principal = request.state.principal
+    assert principal.client_id is not None  # noqa: S101 - guaranteed by client_guard
+    return principal.client_id
