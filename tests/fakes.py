@@ -13,6 +13,8 @@ from spotopt.domain.commands import Command
 from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
 from spotopt.domain.events import Notification, SystemEvent
 from spotopt.domain.instances import Instance
+from spotopt.domain.ledger import LedgerEntry
+from spotopt.domain.price_buckets import CleanPriceBucket
 from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
 from spotopt.domain.replicas import Replica
 from spotopt.domain.sightings import UnattachedSighting
@@ -77,6 +79,8 @@ class InMemoryStore:
     ondemand_observations: list[OnDemandObservation] = field(default_factory=list)
     events: list[SystemEvent] = field(default_factory=list)
     notifications: dict[tuple[str, str], Notification] = field(default_factory=dict)
+    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
+    buckets: dict[tuple[str, datetime], CleanPriceBucket] = field(default_factory=dict)
 
 
 class InMemoryClientRepository:
@@ -344,6 +348,43 @@ class InMemoryEventRepository:
         return (client_id, dedup_key) in self.store.notifications
 
 
+class InMemoryLedgerRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    async def open_entry(self, client_id: ClientId, instance_id: str) -> LedgerEntry | None:
+        return next(
+            (
+                e
+                for e in self.store.ledger.values()
+                if e.client_id == client_id and e.instance_id == instance_id and e.ended_at is None
+            ),
+            None,
+        )
+
+    async def save(self, entries: Sequence[LedgerEntry]) -> None:
+        for entry in entries:
+            self.store.ledger[entry.entry_id] = entry
+
+    def entries_of(self, instance_id: str) -> list[LedgerEntry]:
+        return sorted((e for e in self.store.ledger.values() if e.instance_id == instance_id), key=lambda e: e.started_at)
+
+
+class InMemoryPriceBucketRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    async def latest(self, pool_ids: Sequence[str], at: datetime) -> dict[str, CleanPriceBucket]:
+        found: dict[str, CleanPriceBucket] = {}
+        for (pool_id, start), bucket in self.store.buckets.items():
+            if pool_id in pool_ids and start <= at and (pool_id not in found or found[pool_id].bucket_start < start):
+                found[pool_id] = bucket
+        return found
+
+    def put(self, bucket: CleanPriceBucket) -> None:
+        self.store.buckets[(bucket.pool_id, bucket.bucket_start)] = bucket
+
+
 class InMemoryUnitOfWork:
     """Repositories over one shared store; ``commits`` counts commits for assertions."""
 
@@ -364,6 +405,8 @@ class InMemoryUnitOfWork:
         self.cleanups = InMemoryCleanupRepository(self.store)
         self.pricing = InMemoryPricingRepository(self.store)
         self.events = InMemoryEventRepository(self.store)
+        self.ledger = InMemoryLedgerRepository(self.store)
+        self.buckets = InMemoryPriceBucketRepository(self.store)
 
     @property
     def committed(self) -> bool:

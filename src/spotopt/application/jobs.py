@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -15,3 +18,34 @@ class JobName(StrEnum):
     CLEAN_RETENTION = "clean_retention"
     SNAPSHOT_CLIENT_GROWTH = "snapshot_client_growth"
     SNAPSHOT_SAVINGS = "snapshot_savings"
+
+
+class RunStatus(StrEnum):
+    """State of one job-run row (JB-4); M11 ``last_status`` shows ``ok`` / ``error``."""
+
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRun:
+    """One run of a scheduled job: unique on ``(job, tick)`` (JB-1), with its summary (JB-4)."""
+
+    job: str
+    tick: datetime
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+    summary: Mapping[str, object] = field(default_factory=dict)
+
+
+def utc_iso(value: datetime) -> str:
+    """JB-6: ticks are UTC, written ISO-8601 with whole seconds and ``Z``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_key(job: JobName | str, tick: datetime) -> str:
+    """JB-1: the queue key of a scheduled run, ``<job>:<tick in UTC ISO form>``."""
+    return f"{job}:{utc_iso(tick)}"

@@ -17,6 +17,8 @@ from spotopt.domain.commands import Command
 from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
 from spotopt.domain.events import Notification, SystemEvent
 from spotopt.domain.instances import Instance
+from spotopt.domain.ledger import LedgerEntry
+from spotopt.domain.price_buckets import CleanPriceBucket
 from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
 from spotopt.domain.replicas import Replica
 from spotopt.domain.sightings import UnattachedSighting
@@ -182,6 +184,22 @@ class EventRepository(Protocol):
     async def notification_exists(self, client_id: ClientId, dedup_key: str) -> bool: ...
 
 
+class LedgerRepository(Protocol):
+    """Ledger entries (§5). ``save`` persists entries returned by the domain's ``LedgerChange`` (new or changed)."""
+
+    async def open_entry(self, client_id: ClientId, instance_id: str) -> LedgerEntry | None: ...
+
+    async def save(self, entries: Sequence[LedgerEntry]) -> None: ...
+
+
+class PriceBucketRepository(Protocol):
+    """Clean price buckets (§4.2), fleet-wide."""
+
+    async def latest(self, pool_ids: Sequence[str], at: datetime) -> dict[str, CleanPriceBucket]:
+        """Per pool, the latest bucket with ``bucket_start <= at`` (PR-23); pools without one are absent."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One use case, one transaction (CC-1).
 
@@ -203,6 +221,8 @@ class UnitOfWork(Protocol):
     cleanups: CleanupRepository
     pricing: PricingRepository
     events: EventRepository
+    ledger: LedgerRepository
+    buckets: PriceBucketRepository
 
     async def commit(self) -> None: ...
 

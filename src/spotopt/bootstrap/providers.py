@@ -13,12 +13,23 @@ from spotopt.adapters.persistence.engine import create_engine, create_sessionmak
 from spotopt.adapters.persistence.probes import SqlAlchemyDatabaseProbe, SqlAlchemyJobMonitor
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.adapters.security import Sha256TokenHasher
+from spotopt.application.ledger_book import LedgerBook
+from spotopt.application.placement import Placement
+from spotopt.application.settings import AgentTimings
 from spotopt.application.ports import Clock, DatabaseProbe, JobMonitor, TokenHasher, UnitOfWork
+from spotopt.application.use_cases.acknowledge_command import AcknowledgeCommand
 from spotopt.application.use_cases.authenticate import Authenticate, EnvAdminToken
 from spotopt.application.use_cases.create_admin_token import CreateAdminToken
 from spotopt.application.use_cases.create_client import CreateClient
+from spotopt.application.use_cases.get_agent_config import GetAgentConfig
 from spotopt.application.use_cases.get_health import GetHealth
+from spotopt.application.use_cases.poll_commands import PollCommands
+from spotopt.application.use_cases.record_heartbeat import RecordHeartbeat
 from spotopt.application.use_cases.regenerate_client_token import RegenerateClientToken
+from spotopt.application.use_cases.register_agent import RegisterAgent
+from spotopt.application.use_cases.report_cleanup import ReportCleanup
+from spotopt.application.use_cases.report_switch import ReportSwitch
+from spotopt.application.use_cases.report_termination import ReportTermination
 from spotopt.bootstrap.settings import Settings
 
 
@@ -55,18 +66,31 @@ class AdaptersProvider(Provider):
         return SqlAlchemyJobMonitor(engine, enabled=settings.enable_background_jobs)
 
     @provide(scope=Scope.APP)
+    def agent_timings(self, settings: Settings) -> AgentTimings:
+        return AgentTimings(heartbeat_timeout=settings.agent_heartbeat_timeout)
+
+    @provide(scope=Scope.APP)
     def env_admin_token(self, settings: Settings, hasher: TokenHasher) -> EnvAdminToken:
         return EnvAdminToken(hasher.hash(settings.admin_token) if settings.admin_token else None)
 
 
 class UseCasesProvider(Provider):
     scope = Scope.REQUEST
+    services = provide_all(LedgerBook, Placement)
     use_cases = provide_all(
+        AcknowledgeCommand,
         Authenticate,
         CreateAdminToken,
         CreateClient,
+        GetAgentConfig,
         GetHealth,
+        PollCommands,
+        RecordHeartbeat,
         RegenerateClientToken,
+        RegisterAgent,
+        ReportCleanup,
+        ReportSwitch,
+        ReportTermination,
     )
 
 

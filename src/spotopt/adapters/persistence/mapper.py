@@ -4,20 +4,59 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import typing
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spotopt.adapters.persistence.schema import SPECS, EntitySpec
+from spotopt.adapters.persistence.schema import SPECS, EntitySpec, unwrap
 
 
 def _to_python(base: Any, value: Any) -> Any:
     if value is None:
         return None
+    origin = typing.get_origin(base)
+    if origin in (frozenset, tuple):
+        args = [a for a in typing.get_args(base) if a is not Ellipsis]
+        element = args[0] if args else Any
+        items = [_element_to_python(element, v) for v in value]
+        return frozenset(items) if origin is frozenset else tuple(items)
     if isinstance(base, type) and issubclass(base, enum.Enum):
         return base(value)
+    return value
+
+
+def _element_to_python(element: Any, value: Any) -> Any:
+    if isinstance(element, type) and issubclass(element, enum.Enum):
+        return element(value)
+    if dataclasses.is_dataclass(element) and isinstance(value, dict):
+        hints = typing.get_type_hints(element)
+        return element(**{k: _scalar_from_json(hints[k], v) for k, v in value.items()})
+    return value
+
+
+def _scalar_from_json(annotation: Any, value: Any) -> Any:
+    base, _ = unwrap(annotation)
+    if value is None:
+        return None
+    if base is Decimal:
+        return Decimal(value)
+    if base is datetime:
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
 
 
@@ -41,6 +80,15 @@ def to_row(entity: Any) -> dict[str, Any]:
 def _to_db(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, frozenset | set):
+        return sorted(_json_scalar(v) for v in value)
+    if isinstance(value, tuple):
+        return [
+            {k: _json_scalar(v) for k, v in dataclasses.asdict(item).items()}
+            if dataclasses.is_dataclass(item)
+            else _json_scalar(item)
+            for item in value
+        ]
     if isinstance(value, list):
         return list(value)
     if isinstance(value, dict):
@@ -94,6 +142,10 @@ class Tracker:
         spec = SPECS[type(entity)]
         key = (type(entity), self._key(spec, to_row(entity)))
         self._seen[key] = (entity, None)
+
+    def is_tracked(self, entity: Any) -> bool:
+        spec = SPECS[type(entity)]
+        return (type(entity), self._key(spec, to_row(entity))) in self._seen
 
     def forget(self, entity: Any) -> None:
         spec = SPECS[type(entity)]

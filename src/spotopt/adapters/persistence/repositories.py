@@ -18,6 +18,8 @@ from spotopt.domain.commands import Command
 from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
 from spotopt.domain.events import Notification, SystemEvent
 from spotopt.domain.instances import Instance
+from spotopt.domain.ledger import LedgerEntry
+from spotopt.domain.price_buckets import CleanPriceBucket
 from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
 from spotopt.domain.replicas import Replica
 from spotopt.domain.sightings import UnattachedSighting
@@ -314,3 +316,32 @@ class SqlAlchemyEventRepository(_Base):
         c = t.notifications.c
         stmt = select(exists().where(c.client_id == client_id, c.dedup_key == dedup_key))
         return bool((await self._session.execute(stmt)).scalar())
+
+
+class SqlAlchemyLedgerRepository(_Base):
+    async def open_entry(self, client_id: ClientId, instance_id: str) -> LedgerEntry | None:
+        c = t.ledger_entries.c
+        stmt = select(t.ledger_entries).where(c.client_id == client_id, c.open_key == instance_id)
+        return await self._one(LedgerEntry, stmt)
+
+    async def save(self, entries: Sequence[LedgerEntry]) -> None:
+        for entry in entries:
+            if not self._tracker.is_tracked(entry):
+                self._add(entry)
+
+
+class SqlAlchemyPriceBucketRepository(_Base):
+    async def latest(self, pool_ids: Sequence[str], at: datetime) -> dict[str, CleanPriceBucket]:
+        c = t.price_buckets.c
+        found: dict[str, CleanPriceBucket] = {}
+        for pool_id in dict.fromkeys(pool_ids):
+            stmt = (
+                select(t.price_buckets)
+                .where(c.pool_id == pool_id, c.bucket_start <= at)
+                .order_by(c.bucket_start.desc())
+                .limit(1)
+            )
+            bucket = await self._one(CleanPriceBucket, stmt)
+            if bucket is not None:
+                found[pool_id] = bucket
+        return found

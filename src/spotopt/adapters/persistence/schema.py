@@ -87,6 +87,8 @@ def _column_type(base: Any) -> TypeEngine[Any]:
         datetime: UTCDateTime,
         dict: JSON,
         list: JSON,
+        frozenset: JSON,
+        tuple: JSON,
     }
     if isinstance(origin, type) and issubclass(origin, enum.Enum):
         return String(32)

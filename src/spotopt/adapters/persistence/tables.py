@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Integer, Numeric, String, Table, Text, UniqueConstraint
 
 from spotopt.adapters.persistence.schema import Computed, define, metadata
 from spotopt.adapters.persistence.types import Money, Ratio, UTCDateTime
@@ -11,7 +11,10 @@ from spotopt.domain.clients import Client
 from spotopt.domain.commands import Command
 from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
 from spotopt.domain.events import Notification, SystemEvent
+from spotopt.domain.gap_filling import InterpolationRecord
 from spotopt.domain.instances import Instance
+from spotopt.domain.ledger import LedgerEntry
+from spotopt.domain.price_buckets import CleanPriceBucket
 from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
 from spotopt.domain.replicas import Replica
 from spotopt.domain.sightings import UnattachedSighting
@@ -131,6 +134,39 @@ ondemand_prices = define(OnDemandPrice, "ondemand_prices", ["instance_type", "re
 
 ondemand_observations = define(
     OnDemandObservation, "ondemand_observations", ["observation_id"], indexes=[["instance_type", "region"]]
+)
+
+price_buckets = define(
+    CleanPriceBucket,
+    "price_buckets",
+    ["pool_id", "bucket_start"],
+    overrides={"confidence": Ratio(), "savings_percent": Ratio()},
+    indexes=[["instance_type", "region", "bucket_start"], ["fill_id"]],
+)
+
+interpolation_records = define(
+    InterpolationRecord,
+    "interpolation_records",
+    ["record_id"],
+    overrides={"confidence": Ratio()},
+    indexes=[["pool_id", "bucket_start"], ["fill_id"]],
+)
+
+ledger_entries = define(
+    LedgerEntry,
+    "ledger_entries",
+    ["entry_id"],
+    overrides={
+        "hours": Numeric(24, 10),
+        "cost": Money(),
+        "baseline_cost": Money(),
+        "savings": Money(),
+        "price_confidence": Ratio(),
+    },
+    # IN-8/LG-1: at most one open entry per instance.
+    computed={"open_key": Computed(String(64), lambda e: e.instance_id if e.ended_at is None else None)},
+    uniques=[["client_id", "open_key"]],
+    indexes=[["client_id", "started_at"], ["agent_id", "ended_at"], ["client_id", "instance_id"]],
 )
 
 notifications = define(

@@ -15,6 +15,8 @@ from spotopt.adapters.persistence.repositories import (
     SqlAlchemyEpisodeRepository,
     SqlAlchemyEventRepository,
     SqlAlchemyInstanceRepository,
+    SqlAlchemyLedgerRepository,
+    SqlAlchemyPriceBucketRepository,
     SqlAlchemyPricingRepository,
     SqlAlchemyReplicaRepository,
     SqlAlchemySightingRepository,
@@ -42,6 +44,8 @@ class SqlAlchemyUnitOfWork:
         self.cleanups = SqlAlchemyCleanupRepository(*args)
         self.pricing = SqlAlchemyPricingRepository(*args)
         self.events = SqlAlchemyEventRepository(*args)
+        self.ledger = SqlAlchemyLedgerRepository(*args)
+        self.buckets = SqlAlchemyPriceBucketRepository(*args)
 
     async def flush(self) -> None:
         try:

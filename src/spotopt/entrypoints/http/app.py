@@ -17,6 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.http.controllers.admin import AdminController
+from spotopt.entrypoints.http.controllers.agents import AgentController
 from spotopt.entrypoints.http.controllers.health import health
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware
@@ -27,7 +28,7 @@ DOCS_PATH = "/docs"
 
 
 def route_handlers() -> list[Any]:
-    return [AdminController]
+    return [AgentController, AdminController]
 
 
 def create_app(settings: Settings | None = None, *overrides: Provider, container: AsyncContainer | None = None) -> Litestar:
