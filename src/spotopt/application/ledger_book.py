@@ -53,10 +53,10 @@ class LedgerBook:
         spot = ledger_price(buckets.values(), pool_id, at)
         if spot is None:
             return UNKNOWN_PRICE, baseline
-        flags = {PriceFlag.CARRIED_FORWARD} if spot.carried_forward else set()
+        spot_flags: set[PriceFlag] = {PriceFlag.CARRIED_FORWARD} if spot.carried_forward else set()
         if spot.interpolated:
-            flags.add(PriceFlag.INTERPOLATED)
-        return LedgerPrice(spot.price, spot.bucket_start, spot.confidence, frozenset(flags)), baseline
+            spot_flags.add(PriceFlag.INTERPOLATED)
+        return LedgerPrice(spot.price, spot.bucket_start, spot.confidence, frozenset(spot_flags)), baseline
 
     async def open(self, instance: Instance, at: datetime, now: datetime) -> None:
         if await self._uow.ledger.open_entry(instance.client_id, instance.instance_id) is not None:

@@ -75,9 +75,14 @@ class Placement:
         else:
             await self._ledger.role_changed(new, at, now, reason)
         agent.set_placement(
-            instance_id=new.instance_id, instance_type=new.instance_type, region=new.region, az=new.az,
-            mode=new.mode, pool_id=new.pool_id, since=at,
-        )  # fmt: skip
+            instance_id=new.instance_id,
+            instance_type=new.instance_type,
+            region=new.region,
+            az=new.az,
+            mode=new.mode,
+            pool_id=new.pool_id,
+            since=at,
+        )
         agent.last_primary_change_at = now
         agent.touch(now)
         if old is not None and old != new:
@@ -87,13 +92,16 @@ class Placement:
         return events
 
     async def apply_fate(
-        self, agent: Agent, old: Instance, fate: OldPrimaryFate, *, at: datetime, now: datetime, reason: CloseReason
+        self, _agent: Agent, old: Instance, fate: OldPrimaryFate, *, at: datetime, now: datetime, reason: CloseReason
     ) -> list[DomainEvent]:
         if fate.role is InstanceRole.TERMINATED:
             await self.terminate(
-                old, fate.termination_reason or TerminationReason.REPORTED, fate.terminated_at or at, now,
+                old,
+                fate.termination_reason or TerminationReason.REPORTED,
+                fate.terminated_at or at,
+                now,
                 confirmed=fate.confirmed,
-            )  # fmt: skip
+            )
             return []
         if fate.role is InstanceRole.STANDBY:
             old.make_standby(at)
@@ -148,8 +156,10 @@ class Placement:
                 continue
             episode.close(EpisodeState.SUPERSEDED, now, "primary_changed")
             replica = await self._uow.replicas.get(agent.agent_id, episode.replica_id) if episode.replica_id else None
-            if replica is not None and replica.is_active and (
-                new_instance is None or replica.instance_id != new_instance.instance_id
+            if (
+                replica is not None
+                and replica.is_active
+                and (new_instance is None or replica.instance_id != new_instance.instance_id)
             ):
                 events += await self.retire_replica(agent, replica, RetireReason.EPISODE_CLOSED, now)
         return events
@@ -171,7 +181,9 @@ class Placement:
         transition = retire(replica, reason, now)
         if not transition.applied:
             return []
-        events = [notices.plain(agent, e, Severity.WARNING, f"Replica {replica.replica_id}: {e}") for e in transition.events]
+        events = [
+            notices.plain(agent, e, Severity.WARNING, f"Replica {replica.replica_id}: {e}") for e in transition.events
+        ]
         if replica.instance_id is None or transition.instance_kept_reason is None:
             return events
         instance = await self._uow.instances.get(agent.client_id, replica.instance_id)

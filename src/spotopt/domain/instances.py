@@ -104,20 +104,3 @@ class Instance:
         self.terminated_at = at
         self.termination_reason = reason
         self.termination_confirmed = confirmed
-
-    def refresh_facts(self, *, mode: Mode | None, az: str | None, instance_type: str | None) -> bool:
-        """Correct facts from a primary's report (R-2/H-2); placeholders never overwrite known facts.
-
-        Returns True when a known fact changed (event ``instance_facts_corrected``).
-        """
-        changed = False
-        if mode is not None and mode is not Mode.UNKNOWN and mode != self.mode:
-            changed = changed or self.mode is not Mode.UNKNOWN
-            self.mode = mode
-        if az and az != "unknown" and az != self.az:
-            changed = changed or self.az != "unknown"
-            self.az = az
-        if instance_type and instance_type != "unknown" and instance_type != self.instance_type:
-            changed = changed or self.instance_type != "unknown"
-            self.instance_type = instance_type
-        return changed

@@ -39,7 +39,8 @@ def event(
     instance_id: str | None = None,
     notify: tuple[str, Severity, str, str] | None = None,
     dedup: str | None = None,
-    **metadata: object,
+    metadata: dict[str, object] | None = None,
+    **extra: object,
 ) -> DomainEvent:
     """A domain event of ``agent``; ``notify`` = (catalogue name, severity, title, message) adds the notification."""
     spec = None
@@ -53,7 +54,7 @@ def event(
         client_id=agent.client_id,
         agent_id=agent.agent_id,
         instance_id=instance_id,
-        metadata=dict(metadata),
+        metadata={**(metadata or {}), **extra},
         notification=spec,
     )
 
@@ -61,10 +62,14 @@ def event(
 def agent_registered(agent: Agent, instance_id: str, where: str, now: datetime) -> DomainEvent:
     text = f"Agent {agent_label(agent)} registered on {instance_id} ({where})."
     return event(
-        agent, "agent_registered", Severity.INFO, text, instance_id=instance_id,
+        agent,
+        "agent_registered",
+        Severity.INFO,
+        text,
+        instance_id=instance_id,
         notify=("agent-registered", Severity.INFO, "New agent registered", text),
         dedup=f"agent_registered:{agent.agent_id}:{iso(now)}",
-    )  # fmt: skip
+    )
 
 
 def logical_id_is_instance_id(agent: Agent, instance_id: str) -> DomainEvent:
@@ -73,29 +78,40 @@ def logical_id_is_instance_id(agent: Agent, instance_id: str) -> DomainEvent:
         "agent. Configure a stable logical agent id."
     )
     return event(
-        agent, "logical_id_is_instance_id", Severity.WARNING, text, instance_id=instance_id,
+        agent,
+        "logical_id_is_instance_id",
+        Severity.WARNING,
+        text,
+        instance_id=instance_id,
         notify=("logical-id", Severity.WARNING, "Agent identity will not survive switches", text),
         dedup=f"logical_id_is_instance_id:{agent.agent_id}",
-    )  # fmt: skip
+    )
 
 
 def agent_online(agent: Agent, offline_since: datetime | None, now: datetime, *, notify: bool) -> DomainEvent:
     seconds = int((now - offline_since).total_seconds()) if offline_since else 0
     text = f"Agent {agent_label(agent)} is sending heartbeats again after {seconds} s."
     return event(
-        agent, "agent_online", Severity.INFO, text,
+        agent,
+        "agent_online",
+        Severity.INFO,
+        text,
         notify=("agent-back-online", Severity.INFO, "Agent back online", text) if notify else None,
         dedup=f"agent_online:{agent.agent_id}:{iso(now)}",
-    )  # fmt: skip
+    )
 
 
 def agent_stopped(agent: Agent, instance_id: str | None, now: datetime) -> DomainEvent:
     text = f"Agent {agent_label(agent)} on {instance_id or 'its instance'} reported that it stopped."
     return event(
-        agent, "agent_stopped", Severity.INFO, text, instance_id=instance_id,
+        agent,
+        "agent_stopped",
+        Severity.INFO,
+        text,
+        instance_id=instance_id,
         notify=("agent-stopped", Severity.WARNING, "Agent stopped", text),
         dedup=f"agent_stopped:{agent.agent_id}:{iso(now)}",
-    )  # fmt: skip
+    )
 
 
 def primary_adopted(agent: Agent, instance_id: str, old_instance_id: str | None, now: datetime) -> DomainEvent:
@@ -104,10 +120,15 @@ def primary_adopted(agent: Agent, instance_id: str, old_instance_id: str | None,
         f"{old_instance_id or 'none'} is presumed gone."
     )
     return event(
-        agent, "primary_adopted", Severity.WARNING, text, instance_id=instance_id,
+        agent,
+        "primary_adopted",
+        Severity.WARNING,
+        text,
+        instance_id=instance_id,
         notify=("primary-adopted", Severity.WARNING, "Agent moved to a new instance", text),
         dedup=f"primary_adopted:{agent.agent_id}:{instance_id}",
-    )  # fmt: skip
+        metadata={"at": iso(now)},
+    )
 
 
 def unattached_instance(agent: Agent, instance_id: str, now: datetime) -> DomainEvent:
@@ -116,10 +137,14 @@ def unattached_instance(agent: Agent, instance_id: str, now: datetime) -> Domain
         "primary. It is tracked but not used."
     )
     return event(
-        agent, "unattached_instance", Severity.WARNING, text, instance_id=instance_id,
+        agent,
+        "unattached_instance",
+        Severity.WARNING,
+        text,
+        instance_id=instance_id,
         notify=("unattached", Severity.WARNING, "Unknown instance for agent", text),
         dedup=f"unattached_instance:{instance_id}:{now.date().isoformat()}",
-    )  # fmt: skip
+    )
 
 
 def terminate_instance_requested(
@@ -130,10 +155,14 @@ def terminate_instance_requested(
         f"{rate(price)}. Terminate it unless your agent does so automatically."
     )
     return event(
-        agent, "instance_termination_requested", Severity.WARNING, text, instance_id=instance_id,
+        agent,
+        "instance_termination_requested",
+        Severity.WARNING,
+        text,
+        instance_id=instance_id,
         notify=("terminate-instance", Severity.WARNING, "Please terminate an instance", text),
         dedup=f"instance_termination_requested:{instance_id}:{iso(now)}",
-    )  # fmt: skip
+    )
 
 
 def switch_completed(
@@ -144,22 +173,32 @@ def switch_completed(
         f"on-demand is now {rate(saving)}."
     )
     return event(
-        agent, "switch_completed", Severity.INFO, text, instance_id=new_id,
+        agent,
+        "switch_completed",
+        Severity.INFO,
+        text,
+        instance_id=new_id,
         notify=("switch-completed", Severity.INFO, "Switch completed", text),
         dedup=f"switch_completed:{agent.agent_id}:{new_id}",
-    )  # fmt: skip
+        metadata={"at": iso(now)},
+    )
 
 
 def switch_failed(agent: Agent, target: str, message: str, command_id: str) -> DomainEvent:
     text = f"{agent_label(agent)}: switch to {target} failed: {message}."
     return event(
-        agent, "switch_failed", Severity.WARNING, text,
+        agent,
+        "switch_failed",
+        Severity.WARNING,
+        text,
         notify=("switch-failed", Severity.WARNING, "Switch failed", text),
-        dedup=f"switch_failed:{command_id}", command_id=command_id,
-    )  # fmt: skip
+        dedup=f"switch_failed:{command_id}",
+        metadata={"command_id": command_id},
+    )
 
 
 def plain(agent: Agent, type_: str, severity: Severity, message: str, **metadata: object) -> DomainEvent:
     """A system event without a client notification."""
     instance_id = metadata.pop("instance_id", None)
-    return event(agent, type_, severity, message, instance_id=str(instance_id) if instance_id else None, **metadata)
+    iid = str(instance_id) if instance_id else None
+    return event(agent, type_, severity, message, instance_id=iid, metadata=metadata)

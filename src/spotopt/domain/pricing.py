@@ -123,9 +123,7 @@ def observed_at(collected_at: datetime | None, received_at: datetime) -> tuple[d
     return received_at, True
 
 
-def validate_pool_item(
-    pool_id: str, az: str, price: Decimal | None, instance_type: str, region: str
-) -> list[str]:
+def validate_pool_item(pool_id: str, az: str, price: Decimal | None, instance_type: str, region: str) -> list[str]:
     """PR-5 item validation; returns the failing flags (empty = valid)."""
     flags: list[str] = []
     if pool_id != f"{instance_type}.{az}":

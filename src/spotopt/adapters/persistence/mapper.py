@@ -33,7 +33,7 @@ def _to_python(base: Any, value: Any) -> Any:
 def _element_to_python(element: Any, value: Any) -> Any:
     if isinstance(element, type) and issubclass(element, enum.Enum):
         return element(value)
-    if dataclasses.is_dataclass(element) and isinstance(value, dict):
+    if isinstance(element, type) and dataclasses.is_dataclass(element) and isinstance(value, dict):
         hints = typing.get_type_hints(element)
         return element(**{k: _scalar_from_json(hints[k], v) for k, v in value.items()})
     return value
@@ -85,7 +85,7 @@ def _to_db(value: Any) -> Any:
     if isinstance(value, tuple):
         return [
             {k: _json_scalar(v) for k, v in dataclasses.asdict(item).items()}
-            if dataclasses.is_dataclass(item)
+            if dataclasses.is_dataclass(item) and not isinstance(item, type)
             else _json_scalar(item)
             for item in value
         ]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.mapper import Tracker, to_row
+from spotopt.application.ports import StaleAgent
 from spotopt.domain.agents import Agent
 from spotopt.domain.clients import Client
 from spotopt.domain.commands import Command
@@ -33,6 +34,7 @@ from spotopt.domain.values import (
     CommandId,
     EpisodeId,
     Lifecycle,
+    Liveness,
 )
 
 E = TypeVar("E")
@@ -42,7 +44,7 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, rows: 
     """Insert rows, skipping those whose unique key already exists (CC-7); returns how many were inserted."""
     if not rows:
         return 0
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     inserted = 0
     for row in rows:
         if dialect == "sqlite":
@@ -54,7 +56,7 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, rows: 
         else:  # pragma: no cover - only SQLite and MySQL are supported
             stmt = insert(table).values(**row)
         result = await session.execute(stmt)
-        inserted += 1 if result.rowcount == 1 else 0
+        inserted += 1 if getattr(result, "rowcount", 0) == 1 else 0
     return inserted
 
 
@@ -67,7 +69,7 @@ class _Base:
         if for_update:
             stmt = stmt.with_for_update()
         row = (await self._session.execute(stmt)).mappings().first()
-        return None if row is None else self._tracker.load(entity, row)  # type: ignore[no-any-return]
+        return None if row is None else self._tracker.load(entity, row)
 
     async def _many(self, entity: type[E], stmt: Select[Any]) -> list[E]:
         rows = (await self._session.execute(stmt)).mappings().all()
@@ -136,6 +138,29 @@ class SqlAlchemyAgentRepository(_Base):
 
     async def add(self, agent: Agent) -> None:
         self._add(agent)
+
+    async def list_stale_online(self, cutoff: datetime, limit: int) -> Sequence[StaleAgent]:
+        c = t.agents.c
+        stmt = (
+            select(c.client_id, c.agent_id, c.last_heartbeat_at)
+            .where(
+                c.lifecycle == Lifecycle.ACTIVE.value,
+                c.liveness == Liveness.ONLINE.value,
+                c.last_heartbeat_at < cutoff,
+            )
+            .order_by(c.last_heartbeat_at, c.agent_id)
+            .limit(limit)
+        )
+        rows = (await self._session.execute(stmt)).all()
+        return [
+            StaleAgent(
+                client_id=ClientId(r.client_id), agent_id=AgentId(r.agent_id), last_heartbeat_at=r.last_heartbeat_at
+            )
+            for r in rows
+        ]
+
+    async def get_for_update_skip_locked(self, client_id: ClientId, agent_id: str) -> Agent | None:
+        return await self._one(Agent, self._visible(client_id, agent_id).with_for_update(skip_locked=True))
 
 
 class SqlAlchemyInstanceRepository(_Base):

@@ -46,7 +46,9 @@ class AcknowledgeCommand:
         events: list[DomainEvent] = []
         if outcome.conflict:
             message = f"Acknowledgement contradicts recorded status {target.status.value}"
-            events.append(notices.plain(agent, "command_ack_conflict", Severity.WARNING, message, command_id=target.command_id))
+            events.append(
+                notices.plain(agent, "command_ack_conflict", Severity.WARNING, message, command_id=target.command_id)
+            )
         if outcome.changed and target.status is CommandStatus.FAILED and target.type is CommandType.SWITCH:
             where = "on-demand" if target.target_mode is Mode.ONDEMAND else f"spot {target.target_pool_id}"
             events.append(notices.switch_failed(agent, where, command.message or "failed", target.command_id))

@@ -152,13 +152,22 @@ class RecordHeartbeat:
             return []
         await self._uow.sightings.delete(sighting)
         new = Instance(
-            client_id=agent.client_id, instance_id=named, agent_id=agent.agent_id, role=InstanceRole.PRIMARY,
-            origin=InstanceOrigin.ADOPTED, instance_type=sighting.instance_type or "unknown",
-            region=sighting.region or "unknown", az=sighting.az or "unknown",
-            mode=Mode(sighting.mode) if sighting.mode else Mode.UNKNOWN, first_seen_at=sighting.first_seen_at,
-            role_changed_at=now, ami_id=sighting.ami_id, private_ip=sighting.private_ip,
-            public_ip=sighting.public_ip, last_seen_at=now,
-        )  # fmt: skip
+            client_id=agent.client_id,
+            instance_id=named,
+            agent_id=agent.agent_id,
+            role=InstanceRole.PRIMARY,
+            origin=InstanceOrigin.ADOPTED,
+            instance_type=sighting.instance_type or "unknown",
+            region=sighting.region or "unknown",
+            az=sighting.az or "unknown",
+            mode=Mode(sighting.mode) if sighting.mode else Mode.UNKNOWN,
+            first_seen_at=sighting.first_seen_at,
+            role_changed_at=now,
+            ami_id=sighting.ami_id,
+            private_ip=sighting.private_ip,
+            public_ip=sighting.public_ip,
+            last_seen_at=now,
+        )
         await self._uow.instances.add(new)
         old = (
             await self._uow.instances.get(agent.client_id, agent.primary_instance_id)

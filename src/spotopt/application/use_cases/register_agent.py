@@ -25,6 +25,7 @@ from spotopt.domain.attribution import (
 )
 from spotopt.domain.clients import Client
 from spotopt.domain.commands import Command
+from spotopt.domain.episodes import InterruptionEpisode
 from spotopt.domain.events import DomainEvent, Severity
 from spotopt.domain.instances import Instance
 from spotopt.domain.ledger import CloseReason
@@ -123,9 +124,14 @@ class RegisterAgent:
             instance = _new_instance(agent, command, iid, InstanceOrigin.REGISTERED, now)
             await self._uow.instances.add(instance)
         await self._placement.make_primary(
-            agent, instance, None, OldPrimaryFate(role=InstanceRole.KEPT_OLD), at=now, now=now,
+            agent,
+            instance,
+            None,
+            OldPrimaryFate(role=InstanceRole.KEPT_OLD),
+            at=now,
+            now=now,
             reason=CloseReason.ROLE_CHANGE,
-        )  # fmt: skip
+        )
         agent.last_heartbeat_at = now
         where = notices.placement(instance.mode, instance.instance_type, instance.az, instance.pool_id)
         events = [notices.agent_registered(agent, iid, where, now)]
@@ -165,7 +171,9 @@ class RegisterAgent:
     async def _matching_command(self, agent: Agent, facts: PlacementFacts, now: datetime) -> Command | None:
         commands = await self._uow.commands.list_for_agent(agent.agent_id, since=now - timedelta(minutes=30))
         switched = {
-            c.command_id for c in commands if c.completed_at and await self._uow.switches.exists_for_command(c.command_id)
+            c.command_id
+            for c in commands
+            if c.completed_at and await self._uow.switches.exists_for_command(c.command_id)
         }
         return find_matching_switch_command(commands, facts, now, switched_command_ids=switched)
 
@@ -189,7 +197,9 @@ class RegisterAgent:
         agent.last_heartbeat_at = max(agent.last_heartbeat_at or now, now)
         return events
 
-    async def _seen(self, agent: Agent, instance: Instance, _: RegisterAgentCommand, now: datetime) -> list[DomainEvent]:
+    async def _seen(
+        self, _agent: Agent, instance: Instance, _: RegisterAgentCommand, now: datetime
+    ) -> list[DomainEvent]:
         """R-3: a standby's process registered: its last-seen time only."""
         instance.last_seen_at = now
         return []
@@ -199,7 +209,10 @@ class RegisterAgent:
     ) -> list[DomainEvent]:
         """R-4: last-seen; a presumed-gone instance returns to kept-old (IN-6, I14)."""
         instance.last_seen_at = now
-        if instance.role is not InstanceRole.TERMINATED or instance.termination_reason is not TerminationReason.PRESUMED_GONE:
+        if (
+            instance.role is not InstanceRole.TERMINATED
+            or instance.termination_reason is not TerminationReason.PRESUMED_GONE
+        ):
             return []
         if instance.termination_confirmed:
             return []
@@ -207,7 +220,15 @@ class RegisterAgent:
         instance.terminated_at = None
         instance.termination_reason = None
         await self._placement.ledger.open(instance, now, now)
-        return [notices.plain(agent, "instance_reappeared", Severity.WARNING, f"Instance {instance.instance_id} was seen again", instance_id=instance.instance_id)]
+        return [
+            notices.plain(
+                agent,
+                "instance_reappeared",
+                Severity.WARNING,
+                f"Instance {instance.instance_id} was seen again",
+                instance_id=instance.instance_id,
+            )
+        ]
 
     async def _switch_target(
         self, agent: Agent, command: RegisterAgentCommand, iid: InstanceId, match: Command, now: datetime
@@ -259,11 +280,19 @@ class RegisterAgent:
         sighting = await self._uow.sightings.get(agent.client_id, iid)
         if sighting is None:
             sighting = UnattachedSighting(
-                client_id=agent.client_id, instance_id=iid, agent_id=agent.agent_id, first_seen_at=now,
-                last_seen_at=now, instance_type=command.instance_type, region=command.region, az=command.az,
-                mode=command.mode.value, ami_id=command.ami_id, private_ip=command.private_ip,
+                client_id=agent.client_id,
+                instance_id=iid,
+                agent_id=agent.agent_id,
+                first_seen_at=now,
+                last_seen_at=now,
+                instance_type=command.instance_type,
+                region=command.region,
+                az=command.az,
+                mode=command.mode.value,
+                ami_id=command.ami_id,
+                private_ip=command.private_ip,
                 public_ip=command.public_ip,
-            )  # fmt: skip
+            )
             await self._uow.sightings.add(sighting)
         sighting.last_seen_at = now
         today = now.date().isoformat()
@@ -289,7 +318,7 @@ class RegisterAgent:
             return None
         return await self._uow.instances.get(agent.client_id, agent.primary_instance_id)
 
-    async def _fallback_episode(self, agent: Agent, command_id: CommandId):  # type: ignore[no-untyped-def]
+    async def _fallback_episode(self, agent: Agent, command_id: CommandId) -> InterruptionEpisode | None:
         for episode in await self._uow.episodes.find_open(agent.agent_id):
             if episode.fallback_command_id == command_id:
                 return episode
@@ -332,7 +361,9 @@ async def adopt(
 
 def correct_facts(agent: Agent, instance: Instance, reported: PlacementFacts) -> list[DomainEvent]:
     """R-2/H-2: known facts change only to other known values (pitfall 13); the agent snapshot follows (AG-4)."""
-    known = PlacementFacts(mode=instance.mode, instance_type=instance.instance_type, az=instance.az, region=instance.region)
+    known = PlacementFacts(
+        mode=instance.mode, instance_type=instance.instance_type, az=instance.az, region=instance.region
+    )
     merged = merge_facts(known, reported)
     if merged.facts == known:
         return []
@@ -341,13 +372,20 @@ def correct_facts(agent: Agent, instance: Instance, reported: PlacementFacts) ->
     instance.az = merged.facts.az or instance.az
     instance.region = merged.facts.region or instance.region
     agent.set_placement(
-        instance_id=instance.instance_id, instance_type=instance.instance_type, region=instance.region,
-        az=instance.az, mode=instance.mode, pool_id=instance.pool_id, since=agent.placement_since,
-    )  # fmt: skip
+        instance_id=instance.instance_id,
+        instance_type=instance.instance_type,
+        region=instance.region,
+        az=instance.az,
+        mode=instance.mode,
+        pool_id=instance.pool_id,
+        since=agent.placement_since,
+    )
     if not merged.corrected:
         return []
     message = f"Instance {instance.instance_id} facts corrected: {', '.join(merged.corrected)}"
-    return [notices.plain(agent, "instance_facts_corrected", Severity.WARNING, message, instance_id=instance.instance_id)]
+    return [
+        notices.plain(agent, "instance_facts_corrected", Severity.WARNING, message, instance_id=instance.instance_id)
+    ]
 
 
 def _facts(command: RegisterAgentCommand) -> PlacementFacts:
@@ -384,11 +422,24 @@ def _new_instance(
     az = command.az
     region = command.region if not is_placeholder(command.region) else region_of_az(az)
     return Instance(
-        client_id=agent.client_id, instance_id=iid, agent_id=agent.agent_id, role=InstanceRole.PRIMARY,
-        origin=origin, instance_type=command.instance_type, region=region, az=az, mode=command.mode,
-        first_seen_at=now, role_changed_at=now, ami_id=command.ami_id, private_ip=command.private_ip,
-        public_ip=command.public_ip, launched_at=now, primary_since=now, last_seen_at=now,
-    )  # fmt: skip
+        client_id=agent.client_id,
+        instance_id=iid,
+        agent_id=agent.agent_id,
+        role=InstanceRole.PRIMARY,
+        origin=origin,
+        instance_type=command.instance_type,
+        region=region,
+        az=az,
+        mode=command.mode,
+        first_seen_at=now,
+        role_changed_at=now,
+        ami_id=command.ami_id,
+        private_ip=command.private_ip,
+        public_ip=command.public_ip,
+        launched_at=now,
+        primary_since=now,
+        last_seen_at=now,
+    )
 
 
 def _reassign(instance: Instance, agent_id: AgentId, command: RegisterAgentCommand, now: datetime) -> None:

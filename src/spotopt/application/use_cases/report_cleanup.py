@@ -10,9 +10,10 @@ from spotopt.application.events import record_events
 from spotopt.application.placement import Placement
 from spotopt.application.ports import Clock, UnitOfWork
 from spotopt.domain import notices
+from spotopt.domain.agents import Agent
 from spotopt.domain.events import DomainEvent, Severity
 from spotopt.domain.switches import CleanupRecord
-from spotopt.domain.values import ClientId, InstanceRole, TerminationReason, new_id
+from spotopt.domain.values import ClientId, InstanceId, InstanceRole, TerminationReason, new_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,11 +65,18 @@ class ReportCleanup:
         if recorded is None:
             await self._uow.cleanups.add(
                 CleanupRecord(
-                    record_id=new_id(), client_id=agent.client_id, agent_id=agent.agent_id, received_at=now,
-                    reported_at=command.reported_at, deleted_snapshots=command.deleted_snapshots,
-                    deleted_amis=command.deleted_amis, failed_count=command.failed_count, body=command.body,
-                    old_instance_id=command.old_instance_id, old_instance_result=result,  # type: ignore[arg-type]
-                )  # fmt: skip
+                    record_id=new_id(),
+                    client_id=agent.client_id,
+                    agent_id=agent.agent_id,
+                    received_at=now,
+                    reported_at=command.reported_at,
+                    deleted_snapshots=command.deleted_snapshots,
+                    deleted_amis=command.deleted_amis,
+                    failed_count=command.failed_count,
+                    body=command.body,
+                    old_instance_id=InstanceId(command.old_instance_id) if command.old_instance_id else None,
+                    old_instance_result=result,
+                )
             )
         await record_events(self._uow, events, now)
         await self._uow.commit()
@@ -79,7 +87,9 @@ class ReportCleanup:
             old_instance_result=result,
         )
 
-    async def _old_instance(self, agent, command: ReportCleanupCommand, now: datetime, events: list[DomainEvent]) -> str:  # type: ignore[no-untyped-def]
+    async def _old_instance(
+        self, agent: Agent, command: ReportCleanupCommand, now: datetime, events: list[DomainEvent]
+    ) -> str:
         instance = await self._uow.instances.get(agent.client_id, command.old_instance_id or "")
         own = instance is not None and instance.agent_id == agent.agent_id
         if own and instance is not None and instance.role is InstanceRole.KEPT_OLD and command.old_instance_success:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from spotopt.application.errors import NotFoundError
 from spotopt.application.events import record_events
@@ -92,7 +93,9 @@ class ReportSwitch:
         applied = agent.primary_instance_id in (old_id, new_id_) or (
             correlated is not None and correlated.target_instance_id == agent.primary_instance_id
         )
-        events = await self._apply(agent, command, correlated, timing, now) if applied else [self._ignored(agent, old_id)]
+        events = (
+            await self._apply(agent, command, correlated, timing, now) if applied else [self._ignored(agent, old_id)]
+        )
         switch = await self._record(agent, command, correlated, timing, applied, now)
         if applied:
             events.append(self._completed_event(agent, switch, now))
@@ -102,7 +105,11 @@ class ReportSwitch:
 
     async def _correlate(self, agent: Agent, command: ReportSwitchCommand, now: datetime) -> Command | None:
         commands = await self._uow.commands.list_for_agent(agent.agent_id, since=now - UNCORRELATED_LOOKBACK)
-        switched = {c.command_id for c in commands if c.completed_at and await self._uow.switches.exists_for_command(c.command_id)}
+        switched = {
+            c.command_id
+            for c in commands
+            if c.completed_at and await self._uow.switches.exists_for_command(c.command_id)
+        }
         facts = _placement_facts(command.new)
         correlated = find_correlated_command(commands, command.command_id, facts, now, switched)
         if correlated is None and command.command_id:
@@ -161,14 +168,18 @@ class ReportSwitch:
             new = await self._create_new(agent, command, takeover.origin, since, now)
         if timing.old_terminated_at is not None:
             fate = OldPrimaryFate(
-                role=InstanceRole.TERMINATED, termination_reason=TerminationReason.SWITCHED_AWAY,
-                terminated_at=max(timing.old_terminated_at, since), confirmed=True,
-            )  # fmt: skip
+                role=InstanceRole.TERMINATED,
+                termination_reason=TerminationReason.SWITCHED_AWAY,
+                terminated_at=max(timing.old_terminated_at, since),
+                confirmed=True,
+            )
         else:
             fate = OldPrimaryFate(
-                role=InstanceRole.KEPT_OLD, kept_reason=takeover.kept_reason,
-                expected_at=takeover.termination_expected_at, cause=takeover.expected_cause,
-            )  # fmt: skip
+                role=InstanceRole.KEPT_OLD,
+                kept_reason=takeover.kept_reason,
+                expected_at=takeover.termination_expected_at,
+                cause=takeover.expected_cause,
+            )
         primary = old if old is not None and old.role is InstanceRole.PRIMARY else None
         return await self._placement.make_primary(
             agent, new, primary, fate, at=since, now=now, reason=CloseReason.SWITCH, keep_command=correlated
@@ -183,13 +194,21 @@ class ReportSwitch:
             await self._uow.sightings.delete(sighting)
         az = facts.az or agent.az or "unknown"
         instance = Instance(
-            client_id=agent.client_id, instance_id=instance_id(facts.instance_id), agent_id=agent.agent_id,
-            role=InstanceRole.PRIMARY, origin=origin,  # type: ignore[arg-type]
+            client_id=agent.client_id,
+            instance_id=instance_id(facts.instance_id),
+            agent_id=agent.agent_id,
+            role=InstanceRole.PRIMARY,
+            origin=origin,  # type: ignore[arg-type]
             instance_type=facts.instance_type or agent.instance_type or "unknown",
-            region=facts.region or region_of_az(az), az=az, mode=_mode(facts.mode),
-            first_seen_at=min(sighting.first_seen_at, since) if sighting else since, role_changed_at=since,
-            ami_id=facts.ami_id, launched_at=since, last_seen_at=now,
-        )  # fmt: skip
+            region=facts.region or region_of_az(az),
+            az=az,
+            mode=_mode(facts.mode),
+            first_seen_at=min(sighting.first_seen_at, since) if sighting else since,
+            role_changed_at=since,
+            ami_id=facts.ami_id,
+            launched_at=since,
+            last_seen_at=now,
+        )
         await self._uow.instances.add(instance)
         return instance
 
@@ -213,16 +232,27 @@ class ReportSwitch:
         old_price, baseline = await self._price(command.old, agent, at)
         new_price, _ = await self._price(command.new, agent, at)
         switch = Switch(
-            switch_id=SwitchId(new_id()), client_id=agent.client_id, agent_id=agent.agent_id,
-            logical_agent_id=agent.logical_agent_id, origin=correlated.origin.value if correlated else "agent",
-            old=command.old, new=command.new, timing=timing, applied=applied, received_at=now,
-            command_id=correlated.command_id if correlated else None, trigger=command.trigger,
-            reported_prices=command.reported_prices, old_price=old_price, new_price=new_price, baseline=baseline,
-        )  # fmt: skip
+            switch_id=SwitchId(new_id()),
+            client_id=agent.client_id,
+            agent_id=agent.agent_id,
+            logical_agent_id=agent.logical_agent_id,
+            origin=correlated.origin.value if correlated else "agent",
+            old=command.old,
+            new=command.new,
+            timing=timing,
+            applied=applied,
+            received_at=now,
+            command_id=correlated.command_id if correlated else None,
+            trigger=command.trigger,
+            reported_prices=command.reported_prices,
+            old_price=old_price,
+            new_price=new_price,
+            baseline=baseline,
+        )
         await self._uow.switches.add(switch)
         return switch
 
-    async def _price(self, facts: InstanceFacts, agent: Agent, at: datetime) -> tuple[object, object]:
+    async def _price(self, facts: InstanceFacts, agent: Agent, at: datetime) -> tuple[Decimal | None, Decimal | None]:
         mode = _mode(facts.mode)
         instance_type = facts.instance_type or agent.instance_type or "unknown"
         region = facts.region or region_of_az(facts.az or "")

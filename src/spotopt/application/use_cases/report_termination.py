@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from spotopt.application.errors import ConflictError, NotFoundError
 from spotopt.application.events import record_events
 from spotopt.application.placement import Placement
 from spotopt.application.ports import Clock, UnitOfWork
 from spotopt.domain import notices
+from spotopt.domain.agents import Agent
 from spotopt.domain.events import DomainEvent, Severity
 from spotopt.domain.replica_lifecycle import apply_status_report
 from spotopt.domain.values import ClientId, EpisodeState, InstanceRole, ReplicaStatus, TerminationReason
@@ -69,7 +71,7 @@ class ReportTermination:
         await self._uow.commit()
         return ReportTerminationResult(instance_id=target_id, role=InstanceRole.TERMINATED.value)
 
-    async def _primary_gone(self, agent, instance_id: str, now):  # type: ignore[no-untyped-def]
+    async def _primary_gone(self, agent: Agent, instance_id: str, now: datetime) -> list[DomainEvent]:
         agent.primary_instance_id = None
         if agent.mark_offline(now):
             agent.offline_notified = False

@@ -31,7 +31,9 @@ def route_handlers() -> list[Any]:
     return [AgentController, AdminController]
 
 
-def create_app(settings: Settings | None = None, *overrides: Provider, container: AsyncContainer | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *overrides: Provider, container: AsyncContainer | None = None
+) -> Litestar:
     settings = settings or Settings.from_env()
     container = container or make_container(settings, *overrides)
 
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider, container
         logging_config=None,
     )
     setup_dishka(container, app)
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(app.asgi_handler)  # type: ignore[arg-type,assignment]
     app.state.settings = settings
     app.state.rate_limiter = FixedWindowLimiter()
     app.state.route_counts = _count_routes(app)

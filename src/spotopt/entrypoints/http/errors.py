@@ -117,7 +117,9 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[
         dependency = exc.dependency
     if dependency is not None:
         log.warning("dependency unavailable: %s (%s)", dependency, type(exc).__name__)
-        return error_response(503, "unavailable", "Service temporarily unavailable", dependency=dependency, retryable=True)
+        return error_response(
+            503, "unavailable", "Service temporarily unavailable", dependency=dependency, retryable=True
+        )
     request_id = request.scope.get("state", {}).get("request_id", "")
     log.exception("unhandled error (request %s)", request_id, exc_info=exc)
     return error_response(

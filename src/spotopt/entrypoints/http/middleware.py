@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -42,7 +47,10 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -79,7 +87,9 @@ def make_body_middleware(max_bytes: int) -> Any:
                     return
             else:
                 body = b"{}"
-                scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in (b"content-length", b"content-type")]
+                scope["headers"] = [
+                    (k, v) for k, v in scope["headers"] if k not in (b"content-length", b"content-type")
+                ]
                 scope["headers"].extend([(b"content-type", b"application/json"), (b"content-length", b"2")])
             sent = False
 

@@ -93,7 +93,9 @@ class AdminController(Controller):
         return Response(body, status_code=201)
 
     @post("/clients/{client_id:str}/regenerate-token", status_code=200)
-    async def regenerate_token(self, client_id: FromPath[str], use_case: FromDishka[RegenerateClientToken]) -> dict[str, Any]:
+    async def regenerate_token(
+        self, client_id: FromPath[str], use_case: FromDishka[RegenerateClientToken]
+    ) -> dict[str, Any]:
         """M3: rotate the client token; the previous one is rejected from the commit on."""
         result = await use_case.execute(RegenerateClientTokenCommand(client_id=client_id))
         return {
@@ -104,5 +106,3 @@ class AdminController(Controller):
             "token_issued_at": dt(result.token_issued_at),
             "message": SHOWN_ONCE,
         }
-
-

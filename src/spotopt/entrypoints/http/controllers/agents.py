@@ -51,11 +51,19 @@ class AgentController(Controller):
         """A1: register or refresh the agent (R-1 … R-8); 201 when a new agent was created."""
         result = await use_case.execute(
             RegisterAgentCommand(
-                client_id=client_id_of(request), logical_agent_id=data.logical_agent_id,
-                instance_id=data.instance_id, instance_type=data.instance_type, region=data.region, az=data.az,
-                mode=Mode(data.mode or "unknown"), hostname=data.hostname, ami_id=data.ami_id,
-                agent_version=data.agent_version, private_ip=data.private_ip, public_ip=data.public_ip,
-            )  # fmt: skip
+                client_id=client_id_of(request),
+                logical_agent_id=data.logical_agent_id,
+                instance_id=data.instance_id,
+                instance_type=data.instance_type,
+                region=data.region,
+                az=data.az,
+                mode=Mode(data.mode or "unknown"),
+                hostname=data.hostname,
+                ami_id=data.ami_id,
+                agent_version=data.agent_version,
+                private_ip=data.private_ip,
+                public_ip=data.public_ip,
+            )
         )
         body = {
             "agent_id": result.config.agent.agent_id,
@@ -71,16 +79,22 @@ class AgentController(Controller):
         """A2: liveness and reported status (H-1 … H-7)."""
         await use_case.execute(
             RecordHeartbeatCommand(
-                client_id=client_id_of(request), agent_id=agent_id, status=data.status,
-                instance_id=data.instance_id, instance_type=data.instance_type,
-                mode=Mode(data.mode) if data.mode else None, az=data.az,
+                client_id=client_id_of(request),
+                agent_id=agent_id,
+                status=data.status,
+                instance_id=data.instance_id,
+                instance_type=data.instance_type,
+                mode=Mode(data.mode) if data.mode else None,
+                az=data.az,
                 monitored_instances=list(data.monitored_instances or []),
-            )  # fmt: skip
+            )
         )
         return {"success": True}
 
     @get("/{agent_id:str}/config")
-    async def config(self, request: Req, agent_id: AgentPath, use_case: FromDishka[GetAgentConfig]) -> AgentConfigResponse:
+    async def config(
+        self, request: Req, agent_id: AgentPath, use_case: FromDishka[GetAgentConfig]
+    ) -> AgentConfigResponse:
         """A3: the effective agent configuration (agent v4 reads ``enabled``)."""
         view = await use_case.execute(GetAgentConfigQuery(client_id=client_id_of(request), agent_id=agent_id))
         return config_response(view)
@@ -123,9 +137,13 @@ class AgentController(Controller):
         """A5: acknowledge an executed command (idempotent, CM-8)."""
         command = await use_case.execute(
             AcknowledgeCommandCommand(
-                client_id=client_id_of(request), agent_id=agent_id, command_id=command_id, success=data.success,
-                message=data.message, result=data.result,
-            )  # fmt: skip
+                client_id=client_id_of(request),
+                agent_id=agent_id,
+                command_id=command_id,
+                success=data.success,
+                message=data.message,
+                result=data.result,
+            )
         )
         return {"success": True, "command_id": command.command_id, "status": command.status.value}
 
@@ -137,11 +155,15 @@ class AgentController(Controller):
         prices = data.prices if data.prices is not None else data.pricing
         result = await use_case.execute(
             ReportSwitchCommand(
-                client_id=client_id_of(request), agent_id=agent_id, old=_facts(data.old_instance),
-                new=_facts(data.new_instance), timing=_timing(data.timing),
-                reported_prices=dict(prices) if prices is not None else None, trigger=data.trigger,
+                client_id=client_id_of(request),
+                agent_id=agent_id,
+                old=_facts(data.old_instance),
+                new=_facts(data.new_instance),
+                timing=_timing(data.timing),
+                reported_prices=dict(prices) if prices is not None else None,
+                trigger=data.trigger,
                 command_id=data.command_id,
-            )  # fmt: skip
+            )
         )
         switch = result.switch
         body = {
@@ -154,14 +176,20 @@ class AgentController(Controller):
 
     @post("/{agent_id:str}/termination", status_code=200)
     async def termination(
-        self, request: Req, agent_id: AgentPath, data: JSONBody[TerminationRequest], use_case: FromDishka[ReportTermination]
+        self,
+        request: Req,
+        agent_id: AgentPath,
+        data: JSONBody[TerminationRequest],
+        use_case: FromDishka[ReportTermination],
     ) -> dict[str, Any]:
         """A8: report an instance terminated (T-1)."""
         result = await use_case.execute(
             ReportTerminationCommand(
-                client_id=client_id_of(request), agent_id=agent_id, instance_id=data.instance_id,
+                client_id=client_id_of(request),
+                agent_id=agent_id,
+                instance_id=data.instance_id,
                 reason=data.reason or "unknown",
-            )  # fmt: skip
+            )
         )
         return {"success": True, "instance_id": result.instance_id, "role": result.role}
 
@@ -178,12 +206,16 @@ class AgentController(Controller):
         failed += sum(1 for section in (snapshots, amis) if section is not None and section.error)
         result = await use_case.execute(
             ReportCleanupCommand(
-                client_id=client_id_of(request), agent_id=agent_id,
-                reported_at=utc(data.timestamp) if data.timestamp else None, deleted_snapshots=deleted_snapshots,
-                deleted_amis=len(amis.deleted_amis) if amis else 0, failed_count=failed,
-                body=msgspec.to_builtins(data), old_instance_id=data.old_instance_id,
+                client_id=client_id_of(request),
+                agent_id=agent_id,
+                reported_at=utc(data.timestamp) if data.timestamp else None,
+                deleted_snapshots=deleted_snapshots,
+                deleted_amis=len(amis.deleted_amis) if amis else 0,
+                failed_count=failed,
+                body=msgspec.to_builtins(data),
+                old_instance_id=data.old_instance_id,
                 old_instance_success=data.success if data.success is not None else True,
-            )  # fmt: skip
+            )
         )
         return {
             "success": True,
@@ -197,9 +229,14 @@ class AgentController(Controller):
 
 def _facts(body: InstanceFactsBody) -> InstanceFacts:
     return InstanceFacts(
-        instance_id=InstanceId(body.instance_id), instance_type=body.instance_type, region=body.region, az=body.az,
-        mode=body.mode, pool_id=body.pool_id, ami_id=body.ami_id,
-    )  # fmt: skip
+        instance_id=InstanceId(body.instance_id),
+        instance_type=body.instance_type,
+        region=body.region,
+        az=body.az,
+        mode=body.mode,
+        pool_id=body.pool_id,
+        ami_id=body.ami_id,
+    )
 
 
 def _timing(body: TimingBody | None) -> SwitchTiming:

@@ -1,0 +1,376 @@
+"""Savings ledger: entries and how they open, close and split (domain §5.1-§5.3, LG-1 to LG-8).
+
+Every operation returns a ``LedgerChange``: the entries it created or modified (persist them all) and the
+instance's open entry afterwards. Operations roll UTC midnights on the way (LG-4), so no entry ever spans one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import Enum, StrEnum
+from typing import Final, NewType
+
+from spotopt.domain.errors import InvalidValueError, RuleConflictError
+from spotopt.domain.instances import Instance
+from spotopt.domain.values import (
+    MAX_PRICE,
+    AgentId,
+    ClientId,
+    InstanceId,
+    InstanceRole,
+    Mode,
+    new_id,
+    round_money,
+    round_price,
+    utc,
+)
+
+LedgerEntryId = NewType("LedgerEntryId", str)
+
+PRICE_BUCKET: Final = timedelta(seconds=300)  # PR-10
+_DAY = timedelta(days=1)
+_HOUR = Decimal(3600)
+_MICROSECOND = timedelta(microseconds=1)
+MONEY_ZERO: Final = round_money(Decimal(0))
+
+
+class CloseReason(StrEnum):
+    SWITCH = "switch"
+    PROMOTION = "promotion"
+    FAILOVER = "failover"
+    ROLE_CHANGE = "role_change"
+    TERMINATED = "terminated"
+    PRICE_CHANGE = "price_change"
+    BASELINE_CHANGE = "baseline_change"
+    DAY_BOUNDARY = "day_boundary"
+    AGENT_DELETED = "agent_deleted"
+
+
+class PriceFlag(StrEnum):
+    INTERPOLATED = "interpolated"
+    CARRIED_FORWARD = "carried_forward"
+    STALE_ONDEMAND = "stale_ondemand"
+
+
+class Unchanged(Enum):
+    """Marks an argument the caller left as it was (``None`` already means *unknown*)."""
+
+    KEEP = "keep"
+
+
+UNCHANGED: Final = Unchanged.KEEP
+
+
+def _check_price(name: str, value: Decimal) -> Decimal:
+    if not value.is_finite() or value <= 0 or value > MAX_PRICE:
+        raise InvalidValueError(name, "must be in (0, 1000] $/h")
+    return round_price(value)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPrice:
+    """A ledger price in effect (PR-25) with its provenance; ``price`` None means unknown (LG-7)."""
+
+    price: Decimal | None
+    bucket_start: datetime | None = None
+    confidence: Decimal | None = None
+    flags: frozenset[PriceFlag] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.price is not None:
+            object.__setattr__(self, "price", _check_price("price", self.price))
+
+
+UNKNOWN_PRICE: Final = LedgerPrice(None)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryAmounts:
+    """§5.3 figures of one interval; None where LG-7 leaves a value unknown."""
+
+    hours: Decimal
+    cost: Decimal | None
+    baseline_cost: Decimal | None
+    savings: Decimal | None
+
+
+def duration_seconds(duration: timedelta) -> Decimal:
+    """C-3: exact seconds of a duration (microsecond resolution)."""
+    return Decimal(duration // _MICROSECOND).scaleb(-6)
+
+
+def entry_amounts(
+    role: InstanceRole, price: Decimal | None, baseline: Decimal | None, duration: timedelta
+) -> EntryAmounts:
+    """§5.3/LG-7/LG-8: round8 once per amount; a standby or kept-old baseline cost is 0; unknown stays None."""
+    seconds = duration_seconds(duration)
+    cost = None if price is None else round_money(price * seconds / _HOUR)
+    if role is InstanceRole.PRIMARY:
+        baseline_cost = None if baseline is None else round_money(baseline * seconds / _HOUR)
+    else:
+        baseline_cost = MONEY_ZERO
+    savings = None if cost is None or baseline_cost is None else baseline_cost - cost
+    return EntryAmounts(seconds / _HOUR, cost, baseline_cost, savings)
+
+
+@dataclass(eq=False, slots=True)
+class LedgerEntry:
+    """One interval of one instance in one role at one price and baseline (§5.1)."""
+
+    entry_id: LedgerEntryId
+    client_id: ClientId
+    agent_id: AgentId
+    instance_id: InstanceId
+    role: InstanceRole
+    mode: Mode
+    pool_id: str | None
+    instance_type: str
+    region: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    price: Decimal | None = None
+    price_bucket_start: datetime | None = None
+    price_confidence: Decimal | None = None
+    price_flags: frozenset[PriceFlag] = frozenset()
+    baseline: Decimal | None = None
+    hours: Decimal | None = None
+    cost: Decimal | None = None
+    baseline_cost: Decimal | None = None
+    savings: Decimal | None = None
+    close_reason: CloseReason | None = None
+    end_unconfirmed: bool = False
+
+    def __post_init__(self) -> None:
+        """IN-8: terminated instances have no entry; §5.1: only a primary entry carries a baseline."""
+        if self.role is InstanceRole.TERMINATED:
+            raise InvalidValueError("role", "a terminated instance has no ledger entry (IN-8)")
+        if self.baseline is not None and self.role is not InstanceRole.PRIMARY:
+            raise InvalidValueError("baseline", "only primary entries carry a baseline")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LedgerEntry) and other.entry_id == self.entry_id
+
+    def __hash__(self) -> int:
+        return hash(self.entry_id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def is_priced(self) -> bool:
+        """LG-7: the price is known and, for a primary, the baseline too."""
+        return self.price is not None and (self.role is not InstanceRole.PRIMARY or self.baseline is not None)
+
+    @property
+    def quote(self) -> LedgerPrice:
+        return LedgerPrice(self.price, self.price_bucket_start, self.price_confidence, self.price_flags)
+
+    @property
+    def hourly_savings(self) -> Decimal | None:
+        """§5.3 hourly rate term: ``baseline - price`` for a primary, ``-price`` otherwise; None when unpriced."""
+        if self.price is None or not self.is_priced:
+            return None
+        return (self.baseline or Decimal(0)) - self.price
+
+    def amounts_until(self, end: datetime) -> EntryAmounts:
+        """The entry valued over ``[started_at, end]`` (an open entry valued up to now)."""
+        return entry_amounts(self.role, self.price, self.baseline, max(end - self.started_at, timedelta(0)))
+
+    def _close(self, at: datetime, reason: CloseReason, *, unconfirmed: bool = False) -> None:
+        amounts = self.amounts_until(at)
+        self.ended_at = at
+        self.hours, self.cost = amounts.hours, amounts.cost
+        self.baseline_cost, self.savings = amounts.baseline_cost, amounts.savings
+        self.close_reason = reason
+        self.end_unconfirmed = unconfirmed
+
+    def _set_terms(self, role: InstanceRole, quote: LedgerPrice, baseline: Decimal | None) -> bool:
+        before = (self.role, self.quote, self.baseline)
+        self.role, self.baseline = role, baseline
+        self.price, self.price_bucket_start = quote.price, quote.bucket_start
+        self.price_confidence, self.price_flags = quote.confidence, quote.flags
+        return before != (self.role, self.quote, self.baseline)
+
+    def _successor(self, at: datetime, entry_id: str | None = None) -> LedgerEntry:
+        return LedgerEntry(
+            LedgerEntryId(entry_id or new_id()), self.client_id, self.agent_id, self.instance_id, self.role,
+            self.mode, self.pool_id, self.instance_type, self.region, at, None, self.price,
+            self.price_bucket_start, self.price_confidence, self.price_flags, self.baseline,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerChange:
+    """What one ledger operation did.
+
+    ``changed``: every entry created or modified, oldest first — persist them all. ``current``: the
+    instance's open entry afterwards (None once the instance's ledger is closed).
+    """
+
+    changed: tuple[LedgerEntry, ...]
+    current: LedgerEntry | None
+
+    @property
+    def closed(self) -> LedgerEntry | None:
+        """The latest entry this operation closed."""
+        return next((e for e in reversed(self.changed) if not e.is_open), None)
+
+    def then(self, other: LedgerChange) -> LedgerChange:
+        """This change followed by ``other`` (entries listed once, in order)."""
+        ids = {e.entry_id for e in self.changed}
+        return LedgerChange(self.changed + tuple(e for e in other.changed if e.entry_id not in ids), other.current)
+
+
+def clamp_lg3(at: datetime, started_at: datetime, now: datetime) -> datetime:
+    """LG-3: an entry closes inside ``[started_at, now]``; agent-reported times are clamped into it."""
+    return max(started_at, min(utc(at), now))
+
+
+def clamp_lg6(at: datetime, first_seen_at: datetime, now: datetime) -> datetime:
+    """LG-6: an instance accrues from when the server tracked it: never before ``first_seen_at``, never after now."""
+    return max(first_seen_at, min(utc(at), now))
+
+
+def _midnights(after: datetime, upto: datetime) -> Iterator[datetime]:
+    midnight = datetime.combine(after.date(), datetime.min.time(), UTC) + _DAY
+    while midnight <= upto:
+        yield midnight
+        midnight += _DAY
+
+
+def _require_open(entry: LedgerEntry) -> None:
+    """LG-2: a closed entry is immutable."""
+    if not entry.is_open:
+        raise RuleConflictError("The ledger entry is closed", code="ledger_entry_closed", entry_id=entry.entry_id)
+
+
+def open_entry(
+    instance: Instance,
+    at: datetime,
+    now: datetime,
+    *,
+    price: LedgerPrice = UNKNOWN_PRICE,
+    baseline: Decimal | None = None,
+    entry_id: str | None = None,
+) -> LedgerChange:
+    """Open the instance's entry in its current role (LG-6 clamp; IN-8: never for a terminated instance).
+
+    ``baseline`` is the on-demand price of the type and region; it is kept for primary entries only.
+    """
+    if instance.is_terminated:
+        raise RuleConflictError("A terminated instance accrues nothing", code="instance_terminated")
+    entry = LedgerEntry(
+        LedgerEntryId(entry_id or new_id()), instance.client_id, instance.agent_id, instance.instance_id,
+        instance.role, instance.mode, instance.pool_id, instance.instance_type, instance.region,
+        clamp_lg6(at, instance.first_seen_at, now),
+    )  # fmt: skip
+    entry._set_terms(instance.role, price, _baseline_for(instance.role, baseline))
+    return LedgerChange((entry,), entry).then(split_at_midnights(entry, now))
+
+
+def split_at_midnights(entry: LedgerEntry, now: datetime) -> LedgerChange:
+    """LG-4: an open entry closes at every UTC midnight in ``(started_at, now]`` and continues unchanged."""
+    _require_open(entry)
+    changed, current = [], entry
+    for midnight in _midnights(entry.started_at, now):
+        successor = current._successor(midnight)
+        current._close(midnight, CloseReason.DAY_BOUNDARY)
+        changed += [current, successor]
+        current = successor
+    return LedgerChange(tuple(dict.fromkeys(changed)), current)
+
+
+def close_entry(
+    entry: LedgerEntry, at: datetime, reason: CloseReason, now: datetime, *, unconfirmed: bool = False
+) -> LedgerChange:
+    """LG-3: close at ``at`` clamped into ``[started_at, now]``, after rolling the midnights before it (LG-4)."""
+    _require_open(entry)
+    end = clamp_lg3(at, entry.started_at, now)
+    rolled = split_at_midnights(entry, end)
+    last = rolled.current or entry
+    last._close(end, reason, unconfirmed=unconfirmed)
+    return rolled.then(LedgerChange((last,), None))
+
+
+def split_entry(
+    entry: LedgerEntry,
+    at: datetime,
+    reason: CloseReason,
+    now: datetime,
+    *,
+    role: InstanceRole | Unchanged = UNCHANGED,
+    new_price: LedgerPrice | Unchanged = UNCHANGED,
+    new_baseline: Decimal | Unchanged | None = UNCHANGED,
+    entry_id: str | None = None,
+) -> LedgerChange:
+    """LG-1/LG-3/LG-4: close at ``at`` (clamped) and open the next entry of the instance at exactly that time.
+
+    Terms left ``UNCHANGED`` carry over. An entry that becomes primary needs ``new_baseline`` (None = unknown).
+    A split at the entry's own start adjusts the open entry in place (no empty entry; repeating a split is a no-op).
+    """
+    _require_open(entry)
+    terms = _successor_terms(entry, role, new_price, new_baseline)
+    at = clamp_lg3(at, entry.started_at, now)
+    rolled = split_at_midnights(entry, at)
+    current = rolled.current or entry
+    if at == current.started_at:
+        step = LedgerChange((current,) if current._set_terms(*terms) else (), current)
+    else:
+        successor = current._successor(at, entry_id)
+        successor._set_terms(*terms)
+        current._close(at, reason)
+        step = LedgerChange((current, successor), successor)
+    done = rolled.then(step)
+    return done.then(split_at_midnights(step.current or current, now))
+
+
+def accrue(
+    entry: LedgerEntry,
+    bucket_start: datetime,
+    now: datetime,
+    *,
+    price: LedgerPrice,
+    baseline: Decimal | Unchanged | None = UNCHANGED,
+    bucket: timedelta = PRICE_BUCKET,
+) -> LedgerChange:
+    """LG-4 as the accrual job applies it for a newly completed bucket, then every UTC midnight up to now.
+
+    ``price`` is the ledger price in effect for the bucket; ``baseline`` the current on-demand price (primaries
+    only). A differing value (unknown ↔ known included) splits at the bucket start; a bucket that covers the
+    entry's start re-prices it in place; a bucket older than the entry changes nothing.
+    """
+    _require_open(entry)
+    change = LedgerChange((), entry)
+    if entry.started_at < bucket_start + bucket:
+        target = entry.baseline if isinstance(baseline, Unchanged) else _baseline_for(entry.role, baseline)
+        if price.price != entry.price or target != entry.baseline:
+            reason = CloseReason.PRICE_CHANGE if price.price != entry.price else CloseReason.BASELINE_CHANGE
+            change = split_entry(entry, bucket_start, reason, now, new_price=price, new_baseline=target)
+    return change.then(split_at_midnights(change.current or entry, now))
+
+
+def _baseline_for(role: InstanceRole, baseline: Decimal | None) -> Decimal | None:
+    if role is not InstanceRole.PRIMARY or baseline is None:
+        return None
+    return _check_price("baseline", baseline)
+
+
+def _successor_terms(
+    entry: LedgerEntry,
+    role: InstanceRole | Unchanged,
+    new_price: LedgerPrice | Unchanged,
+    new_baseline: Decimal | Unchanged | None,
+) -> tuple[InstanceRole, LedgerPrice, Decimal | None]:
+    next_role = entry.role if isinstance(role, Unchanged) else role
+    if next_role is InstanceRole.TERMINATED:
+        raise InvalidValueError("role", "termination closes the entry (close_entry); nothing opens (IN-8)")
+    quote = entry.quote if isinstance(new_price, Unchanged) else new_price
+    if not isinstance(new_baseline, Unchanged):
+        return next_role, quote, _baseline_for(next_role, new_baseline)
+    if next_role is InstanceRole.PRIMARY and entry.role is not InstanceRole.PRIMARY:
+        raise InvalidValueError("new_baseline", "an entry that becomes primary needs its baseline (None = unknown)")
+    return next_role, quote, entry.baseline if next_role is InstanceRole.PRIMARY else None
