@@ -7,9 +7,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.fakes import FixedClock, InMemoryUnitOfWork, StubTokenHasher
 
-settings.register_profile(
-    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 

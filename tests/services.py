@@ -21,3 +21,13 @@ def test_database_url(tmp_path: Path) -> str:
 
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'spotopt.db'}"
+
+
+def test_redis_url() -> str | None:
+    """``SPOTOPT_TEST_REDIS_URL``, else None (the caller starts an embedded Valkey); under CI=true, never None."""
+    url = os.environ.get("SPOTOPT_TEST_REDIS_URL")
+    if url:
+        return url
+    if IN_CI:
+        pytest.fail("CI=true requires SPOTOPT_TEST_REDIS_URL (Redis); refusing to fall back to an embedded Valkey")
+    return None

@@ -41,3 +41,12 @@ class UnavailableError(Exception):
         super().__init__(f"{dependency} unavailable")
         self.dependency = dependency
         self.retryable = retryable
+
+
+class LockContentionError(UnavailableError):
+    """A deadlock or lock-wait timeout (CC-5). The entrypoint re-runs the use case in a fresh transaction up to
+    3 times; when the retries are exhausted it is answered as 503 ``unavailable`` with ``retryable: true``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("database", retryable=True)

@@ -18,6 +18,9 @@ class JobName(StrEnum):
     CLEAN_RETENTION = "clean_retention"
     SNAPSHOT_CLIENT_GROWTH = "snapshot_client_growth"
     SNAPSHOT_SAVINGS = "snapshot_savings"
+    RECONCILE_PRICING = "reconcile_pricing"
+    FILL_PRICE_GAPS_DAILY = "fill_price_gaps_daily"
+    EVALUATE_AUTO_SWITCH = "evaluate_auto_switch"
 
 
 class RunStatus(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spotopt.adapters.persistence.failures import is_database_unavailable
+from spotopt.adapters.persistence.failures import is_lock_contention as _is_lock_contention
 
 
 def unavailable_dependency(exc: BaseException) -> str | None:
@@ -10,3 +11,8 @@ def unavailable_dependency(exc: BaseException) -> str | None:
     if is_database_unavailable(exc):
         return "database"
     return None
+
+
+def is_lock_contention(exc: BaseException) -> bool:
+    """A deadlock or lock-wait timeout the entrypoint may retry in a fresh transaction (CC-5)."""
+    return _is_lock_contention(exc)

@@ -21,6 +21,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return default if raw is None or raw == "" else int(raw)
 
 
+def _job_periods(raw: str) -> tuple[tuple[str, int], ...]:
+    """``SPOTOPT_JOB_PERIODS="monitor_agent_health=30,..."``: period overrides in seconds, by job name."""
+    pairs = (item.split("=", 1) for item in raw.split(",") if item.strip())
+    return tuple((name.strip(), int(seconds)) for name, seconds in pairs)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str
@@ -41,6 +47,8 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     max_body_bytes: int = 1024 * 1024
     auto_migrate: bool = True
+    job_queue_name: str = "spotopt"
+    job_periods: tuple[tuple[str, int], ...] = ()
 
     @property
     def is_embedded_database(self) -> bool:
@@ -70,6 +78,8 @@ class Settings:
             admin_rate_limit=_int(env, "SPOTOPT_ADMIN_RATE_LIMIT", 300),
             cors_origins=tuple(o.strip() for o in (env.get("SPOTOPT_CORS_ORIGINS") or "").split(",") if o.strip()),
             auto_migrate=_bool(env, "SPOTOPT_AUTO_MIGRATE", True),
+            job_queue_name=env.get("SPOTOPT_JOB_QUEUE") or "spotopt",
+            job_periods=_job_periods(env.get("SPOTOPT_JOB_PERIODS") or ""),
         )
 
 

@@ -12,7 +12,9 @@ async def test_m1_creates_client_and_shows_token_once(tmp_path: Path) -> None:
     settings = make_settings(sqlite_url(tmp_path), tmp_path)
     reset_database(settings)
     async with app_client(settings) as client:
-        response = await client.post("/api/admin/clients/create", json={"name": "Acme", "email": "Ops@Acme.io"}, headers=ADMIN)
+        response = await client.post(
+            "/api/admin/clients/create", json={"name": "Acme", "email": "Ops@Acme.io"}, headers=ADMIN
+        )
         assert response.status_code == 201
         body = response.json()
         assert body["success"] is True
@@ -34,12 +36,16 @@ async def test_admin_routes_reject_missing_wrong_and_client_tokens(tmp_path: Pat
         missing = await client.post("/api/admin/clients/create", json={"name": "x"})
         assert missing.status_code == 401
         assert missing.json()["detail"]["code"] == "missing_token"
-        wrong = await client.post("/api/admin/clients/create", json={"name": "x"}, headers={"Authorization": "Bearer nope"})
+        wrong = await client.post(
+            "/api/admin/clients/create", json={"name": "x"}, headers={"Authorization": "Bearer nope"}
+        )
         assert wrong.status_code == 401
         assert wrong.json()["detail"]["code"] == "invalid_token"
         created = await client.post("/api/admin/clients/create", json={"name": "x"}, headers=ADMIN)
         token = created.json()["client_token"]
-        realm = await client.post("/api/admin/clients/create", json={"name": "y"}, headers={"Authorization": f"Bearer {token}"})
+        realm = await client.post(
+            "/api/admin/clients/create", json={"name": "y"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert realm.status_code == 403
         assert realm.json()["detail"]["code"] == "wrong_realm"
 
@@ -69,15 +75,23 @@ async def test_bad_input_gets_json_errors_never_html(tmp_path: Path) -> None:
         assert malformed.json()["detail"]["code"] == "malformed_json"
         wrong_type = await client.post("/api/admin/clients/create", json={"name": 5}, headers=ADMIN)
         assert wrong_type.status_code == 400
-        assert wrong_type.json()["detail"] == {"code": "validation_error", "field": "name", "reason": "Expected `str`, got `int`"}
+        assert wrong_type.json()["detail"] == {
+            "code": "validation_error",
+            "field": "name",
+            "reason": "Expected `str`, got `int`",
+        }
         unknown_field = await client.post("/api/admin/clients/create", json={"name": "a", "x": 1}, headers=ADMIN)
         assert unknown_field.status_code == 400
         too_big = await client.post(
-            "/api/admin/clients/create", content=b'{"name": "' + b"a" * (1024 * 1024) + b'"}', headers={**ADMIN, "Content-Type": "application/json"}
+            "/api/admin/clients/create",
+            content=b'{"name": "' + b"a" * (1024 * 1024) + b'"}',
+            headers={**ADMIN, "Content-Type": "application/json"},
         )
         assert too_big.status_code == 413
         assert too_big.json()["detail"]["code"] == "payload_too_large"
-        form = await client.post("/api/admin/clients/create", content=b"name=a", headers={**ADMIN, "Content-Type": "text/plain"})
+        form = await client.post(
+            "/api/admin/clients/create", content=b"name=a", headers={**ADMIN, "Content-Type": "text/plain"}
+        )
         assert form.status_code == 415
         nowhere = await client.get("/api/nowhere")
         assert nowhere.status_code == 404

@@ -11,3 +11,16 @@ def is_database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, ConnectionError | OSError) and not isinstance(exc, FileNotFoundError)
+
+
+# CC-5: MySQL/MariaDB deadlock (1213), lock wait timeout (1205, also MariaDB's answer to NOWAIT/WAIT n), and
+# MySQL's NOWAIT refusal (3572). All are safe to retry in a fresh transaction.
+LOCK_CONTENTION_CODES = frozenset({1205, 1213, 3572})
+
+
+def is_lock_contention(exc: BaseException) -> bool:
+    """A deadlock or lock-wait timeout that a fresh transaction may get past (CC-5)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    args = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] in LOCK_CONTENTION_CODES

@@ -47,6 +47,8 @@ def _scalar_from_json(annotation: Any, value: Any) -> Any:
         return Decimal(value)
     if base is datetime:
         return datetime.fromisoformat(value)
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return base(value)
     return value
 
 
@@ -150,6 +152,10 @@ class Tracker:
     def forget(self, entity: Any) -> None:
         spec = SPECS[type(entity)]
         self._seen.pop((type(entity), self._key(spec, to_row(entity))), None)
+
+    def clear(self) -> None:
+        """Forget every entity (after a rollback nothing tracked so far may be written)."""
+        self._seen.clear()
 
     async def flush(self) -> None:
         for key, (entity, snapshot) in list(self._seen.items()):

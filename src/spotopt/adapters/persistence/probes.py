@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from spotopt.adapters.persistence import tables as t
+from spotopt.adapters.persistence.job_runs import read_activity
+from spotopt.application.job_schedule import BackgroundJobs, JobSpec, assess_background_jobs
+from spotopt.application.jobs import JobName
 
 PROBE_TIMEOUT_SECONDS = 2.0
-WORKER_SILENCE = timedelta(seconds=60)
 
 
 class SqlAlchemyDatabaseProbe:
@@ -22,27 +24,29 @@ class SqlAlchemyDatabaseProbe:
         try:
             async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self._engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "error"; the text is never shown
+        except Exception:
             return False
         return True
 
 
 class SqlAlchemyJobMonitor:
-    """``running`` when a job ran in the last 60 s; ``disabled`` when jobs are switched off."""
+    """H1 ``background_jobs`` from the job-run rows, so it reflects workers in any process.
 
-    def __init__(self, engine: AsyncEngine, *, enabled: bool) -> None:
+    ``running`` when a run started in the last 60 s and no scheduled job missed more than two consecutive ticks;
+    ``disabled`` when jobs are switched off; ``stalled`` otherwise, or when the rows cannot be read.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, enabled: bool, specs: Mapping[JobName, JobSpec]) -> None:
         self._engine = engine
         self._enabled = enabled
+        self._specs = specs
 
     async def status(self, now: datetime) -> str:
         if not self._enabled:
-            return "disabled"
+            return BackgroundJobs.DISABLED
         try:
             async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self._engine.connect() as conn:
-                last = (await conn.execute(select(func.max(t.job_runs.c.started_at)))).scalar()
-        except Exception:  # noqa: BLE001
-            return "stalled"
-        if last is None:
-            return "stalled"
-        last = last if last.tzinfo else last.replace(tzinfo=now.tzinfo)
-        return "running" if now - last <= WORKER_SILENCE else "stalled"
+                activity = await read_activity(conn)
+        except Exception:
+            return BackgroundJobs.STALLED
+        return assess_background_jobs(now, activity, self._specs)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, and_, exists, func, insert, or_, select
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from spotopt.adapters.persistence import decision_store, replica_store
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.mapper import Tracker, to_row
-from spotopt.application.ports import StaleAgent
+from spotopt.application.ports import AgentRef, StaleAgent, SwitchActivity
 from spotopt.domain.agents import Agent
 from spotopt.domain.clients import Client
 from spotopt.domain.commands import Command
 from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
+from spotopt.domain.estimation import PoolStats
 from spotopt.domain.events import Notification, SystemEvent
 from spotopt.domain.instances import Instance
 from spotopt.domain.ledger import LedgerEntry
@@ -24,6 +26,7 @@ from spotopt.domain.price_buckets import CleanPriceBucket
 from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
 from spotopt.domain.replicas import Replica
 from spotopt.domain.sightings import UnattachedSighting
+from spotopt.domain.snapshots import day_end, day_start
 from spotopt.domain.switches import CleanupRecord, Switch
 from spotopt.domain.values import (
     NON_TERMINAL_REPLICA,
@@ -35,28 +38,26 @@ from spotopt.domain.values import (
     EpisodeId,
     Lifecycle,
     Liveness,
+    ReplicaStatus,
 )
 
 E = TypeVar("E")
 
 
 async def insert_ignoring_duplicates(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows, skipping those whose unique key already exists (CC-7); returns how many were inserted."""
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
+    """Insert rows, skipping those whose unique key already exists (CC-7); returns how many were inserted.
+
+    Each row goes in under its own SAVEPOINT, so a duplicate rolls back only itself. (``ON DUPLICATE KEY UPDATE``
+    cannot count: MariaDB reports a matched duplicate as one affected row.)
+    """
     inserted = 0
     for row in rows:
-        if dialect == "sqlite":
-            stmt: Any = sqlite.insert(table).values(**row).on_conflict_do_nothing()
-        elif dialect in {"mysql", "mariadb"}:
-            pk = next(iter(table.primary_key.columns)).name
-            stmt = mysql.insert(table).values(**row)
-            stmt = stmt.on_duplicate_key_update({pk: stmt.inserted[pk]})
-        else:  # pragma: no cover - only SQLite and MySQL are supported
-            stmt = insert(table).values(**row)
-        result = await session.execute(stmt)
-        inserted += 1 if getattr(result, "rowcount", 0) == 1 else 0
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(table).values(**row))
+        except IntegrityError:
+            continue
+        inserted += 1
     return inserted
 
 
@@ -162,6 +163,16 @@ class SqlAlchemyAgentRepository(_Base):
     async def get_for_update_skip_locked(self, client_id: ClientId, agent_id: str) -> Agent | None:
         return await self._one(Agent, self._visible(client_id, agent_id).with_for_update(skip_locked=True))
 
+    async def list_evaluable_agents(self, limit: int, *, after: AgentId | None = None) -> Sequence[AgentRef]:
+        return await decision_store.evaluable_agents(self._session, limit, after)
+
+    async def get_for_update_bounded(self, client_id: ClientId, agent_id: str, *, wait_seconds: int) -> Agent | None:
+        stmt = replica_store.bounded_lock(self._visible(client_id, agent_id), self._session, wait_seconds)
+        return await self._one(Agent, stmt)
+
+    async def agents_needing_coordination(self, limit: int, *, after: AgentId | None = None) -> Sequence[AgentRef]:
+        return await replica_store.agents_needing_coordination(self._session, limit, after)
+
 
 class SqlAlchemyInstanceRepository(_Base):
     async def get(self, client_id: ClientId, instance_id: str) -> Instance | None:
@@ -213,6 +224,14 @@ class SqlAlchemyCommandRepository(_Base):
     async def add(self, command: Command) -> None:
         self._add(command)
 
+    async def switch_activity(self, agent_id: AgentId, since: datetime) -> SwitchActivity:
+        return await decision_store.switch_activity(self._session, agent_id, since)
+
+    async def agents_with_live_commands(self, limit: int, *, after: AgentId | None = None) -> Sequence[AgentRef]:
+        c = t.commands.c
+        stmt = select(c.client_id, c.agent_id).where(c.status.not_in([s.value for s in TERMINAL_COMMAND]))
+        return await _agent_refs(self._session, stmt, c.agent_id, limit, after)
+
 
 class SqlAlchemyReplicaRepository(_Base):
     async def get(self, agent_id: AgentId, replica_id: str) -> Replica | None:
@@ -229,6 +248,11 @@ class SqlAlchemyReplicaRepository(_Base):
     async def find_by_instance(self, agent_id: AgentId, instance_id: str) -> Replica | None:
         c = t.replicas.c
         return await self._one(Replica, select(t.replicas).where(c.agent_id == agent_id, c.instance_id == instance_id))
+
+    async def page_for_agent(
+        self, agent_id: AgentId, statuses: Collection[ReplicaStatus], *, limit: int, offset: int
+    ) -> tuple[Sequence[Replica], int]:
+        return await replica_store.replica_page(self._session, self._tracker, agent_id, statuses, limit, offset)
 
     async def add(self, replica: Replica) -> None:
         self._add(replica)
@@ -263,6 +287,9 @@ class SqlAlchemyEpisodeRepository(_Base):
 class SqlAlchemySignalRepository(_Base):
     async def add(self, signal: InterruptionSignal) -> None:
         await self._session.execute(insert(t.signals).values(**to_row(signal)))
+
+    async def fleet_stats(self, pool_ids: Sequence[str], now: datetime) -> dict[str, PoolStats]:
+        return await decision_store.fleet_stats(self._session, pool_ids, now)
 
 
 class SqlAlchemySwitchRepository(_Base):
@@ -353,6 +380,35 @@ class SqlAlchemyLedgerRepository(_Base):
         for entry in entries:
             if not self._tracker.is_tracked(entry):
                 self._add(entry)
+
+    async def open_entries_for_agent(self, agent_id: AgentId) -> Sequence[LedgerEntry]:
+        c = t.ledger_entries.c
+        stmt = select(t.ledger_entries).where(c.agent_id == agent_id, c.ended_at.is_(None))
+        return await self._many(LedgerEntry, stmt.order_by(c.instance_id))
+
+    async def agents_with_open_entries(self, limit: int, *, after: AgentId | None = None) -> Sequence[AgentRef]:
+        c = t.ledger_entries.c
+        stmt = select(c.client_id, c.agent_id).where(c.ended_at.is_(None))
+        return await _agent_refs(self._session, stmt, c.agent_id, limit, after)
+
+    async def entries_for_day(self, client_id: ClientId, day: date) -> Sequence[LedgerEntry]:
+        c = t.ledger_entries.c
+        start, end = day_start(day), day_end(day)
+        closed_in_day = and_(c.ended_at.is_not(None), c.started_at >= start)
+        stmt = select(t.ledger_entries).where(
+            c.client_id == client_id, c.started_at < end, or_(closed_in_day, c.ended_at.is_(None))
+        )
+        return await self._many(LedgerEntry, stmt.order_by(c.started_at, c.entry_id))
+
+
+async def _agent_refs(
+    session: AsyncSession, stmt: Select[Any], agent_id: Any, limit: int, after: AgentId | None
+) -> list[AgentRef]:
+    """Distinct ``(client_id, agent_id)`` rows of ``stmt`` by agent id after ``after`` (keyset), at most ``limit``."""
+    if after is not None:
+        stmt = stmt.where(agent_id > after)
+    rows = (await session.execute(stmt.distinct().order_by(agent_id).limit(limit))).all()
+    return [AgentRef(client_id=ClientId(r.client_id), agent_id=AgentId(r.agent_id)) for r in rows]
 
 
 class SqlAlchemyPriceBucketRepository(_Base):

@@ -13,7 +13,7 @@ import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     Index,
     Integer,
     MetaData,
@@ -85,6 +86,7 @@ def _column_type(base: Any) -> TypeEngine[Any]:
         int: Integer,
         Decimal: Price,
         datetime: UTCDateTime,
+        date: Date,
         dict: JSON,
         list: JSON,
         frozenset: JSON,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Integer, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, Integer, Numeric, String, Table, Text, UniqueConstraint
 
 from spotopt.adapters.persistence.schema import Computed, define, metadata
 from spotopt.adapters.persistence.types import Money, Ratio, UTCDateTime
 from spotopt.domain.agents import Agent
 from spotopt.domain.clients import Client
 from spotopt.domain.commands import Command
+from spotopt.domain.decisions import Decision
 from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
-from spotopt.domain.events import Notification, SystemEvent
+from spotopt.domain.events import Notification
 from spotopt.domain.gap_filling import InterpolationRecord
 from spotopt.domain.instances import Instance
 from spotopt.domain.ledger import LedgerEntry
@@ -18,6 +19,7 @@ from spotopt.domain.price_buckets import CleanPriceBucket
 from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
 from spotopt.domain.replicas import Replica
 from spotopt.domain.sightings import UnattachedSighting
+from spotopt.domain.snapshots import ClientGrowthSnapshot, SavingsDailySnapshot, SavingsMonthlySnapshot
 from spotopt.domain.switches import CleanupRecord, Switch
 from spotopt.domain.values import NON_TERMINAL_REPLICA, OPEN_EPISODE, Lifecycle
 
@@ -78,9 +80,7 @@ replicas = define(
     overrides={"state_transfer_progress": Ratio(), "failure_reason": Text(), "termination_reason": Text()},
     # RP-6: at most one live replica per episode.
     computed={
-        "live_episode_key": Computed(
-            String(36), lambda r: r.episode_id if r.status in NON_TERMINAL_REPLICA else None
-        )
+        "live_episode_key": Computed(String(36), lambda r: r.episode_id if r.status in NON_TERMINAL_REPLICA else None)
     },
     uniques=[["agent_id", "instance_id"], ["live_episode_key"]],
     indexes=[["agent_id", "status"]],
@@ -140,7 +140,7 @@ price_buckets = define(
     CleanPriceBucket,
     "price_buckets",
     ["pool_id", "bucket_start"],
-    overrides={"confidence": Ratio(), "savings_percent": Ratio()},
+    overrides={"confidence": Ratio(), "savings_percent": Numeric(16, 2)},
     indexes=[["instance_type", "region", "bucket_start"], ["fill_id"]],
 )
 
@@ -204,5 +204,44 @@ job_runs = Table(
     Column("summary", JSON(), nullable=True),
     UniqueConstraint("job", "tick", name="uq_job_runs_job_tick"),
 )
+
+# DP-14: stored decisions; C4 lists them by the agents of a client (joined on agent_id).
+decisions = define(
+    Decision,
+    "decisions",
+    ["decision_id"],
+    overrides={"reason": Text(), "risk_model_version": Text(), "price_model_version": Text()},
+    indexes=[["agent_id", "evaluated_at"], ["agent_id", "trigger", "evaluated_at"], ["evaluated_at"]],
+)
+decisions.c.decision_id.nullable = False  # a stored decision always carries its id (DP-15)
+
+# §5.4 snapshots: figures flattened into plain columns (the C21 export's names).
+_SNAPSHOT_FIGURES = {
+    **{name: Money() for name in ("baseline_cost", "primary_cost", "overhead_cost", "actual_cost", "savings")},
+    **{f"{kind}_hours": Numeric(24, 10) for kind in ("primary", "spot", "ondemand", "standby", "kept_old")},
+    "unpriced_hours": Numeric(24, 10),
+    "priced_primary_hours": Numeric(24, 10),
+    "savings_percent": Numeric(18, 2),
+    "coverage": Ratio(),
+}
+
+savings_daily = define(
+    SavingsDailySnapshot,
+    "savings_daily",
+    ["client_id", "day"],
+    flatten={"figures": ""},
+    overrides={"day": Date(), **_SNAPSHOT_FIGURES},
+    indexes=[["day"]],
+)
+
+savings_monthly = define(
+    SavingsMonthlySnapshot,
+    "savings_monthly",
+    ["client_id", "year", "month"],
+    flatten={"figures": ""},
+    overrides=dict(_SNAPSHOT_FIGURES),
+)
+
+client_growth_daily = define(ClientGrowthSnapshot, "client_growth_daily", ["day"], overrides={"day": Date()})
 
 __all__ = ["Money", "metadata"]

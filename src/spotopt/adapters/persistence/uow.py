@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from spotopt.adapters.persistence.decision_store import SqlAlchemyDecisionRepository
+from spotopt.adapters.persistence.failures import is_lock_contention
 from spotopt.adapters.persistence.mapper import Tracker
+from spotopt.adapters.persistence.pricing_repositories import (
+    SqlAlchemyPriceBucketRepository,
+    SqlAlchemyPricingRepository,
+)
 from spotopt.adapters.persistence.repositories import (
     SqlAlchemyAdminTokenRepository,
     SqlAlchemyAgentRepository,
@@ -16,14 +22,13 @@ from spotopt.adapters.persistence.repositories import (
     SqlAlchemyEventRepository,
     SqlAlchemyInstanceRepository,
     SqlAlchemyLedgerRepository,
-    SqlAlchemyPriceBucketRepository,
-    SqlAlchemyPricingRepository,
     SqlAlchemyReplicaRepository,
     SqlAlchemySightingRepository,
     SqlAlchemySignalRepository,
     SqlAlchemySwitchRepository,
 )
-from spotopt.application.errors import ConflictError, UnavailableError
+from spotopt.adapters.persistence.snapshots import SqlAlchemySnapshotRepository
+from spotopt.application.errors import ConflictError, LockContentionError, UnavailableError
 
 
 class SqlAlchemyUnitOfWork:
@@ -45,13 +50,19 @@ class SqlAlchemyUnitOfWork:
         self.pricing = SqlAlchemyPricingRepository(*args)
         self.events = SqlAlchemyEventRepository(*args)
         self.ledger = SqlAlchemyLedgerRepository(*args)
+        self.snapshots = SqlAlchemySnapshotRepository(*args)
         self.buckets = SqlAlchemyPriceBucketRepository(*args)
+        self.decisions = SqlAlchemyDecisionRepository(*args)
 
     async def flush(self) -> None:
         try:
             await self._tracker.flush()
         except IntegrityError as exc:
             raise ConflictError("The change conflicts with existing data", code="conflict") from exc
+        except DBAPIError as exc:
+            if is_lock_contention(exc):
+                raise LockContentionError from exc
+            raise
 
     async def commit(self) -> None:
         await self.flush()
@@ -60,9 +71,12 @@ class SqlAlchemyUnitOfWork:
         except IntegrityError as exc:
             raise ConflictError("The change conflicts with existing data", code="conflict") from exc
         except OperationalError as exc:
+            if is_lock_contention(exc):
+                raise LockContentionError from exc
             raise UnavailableError("database") from exc
 
     async def rollback(self) -> None:
+        self._tracker.clear()  # rolled-back changes must never be flushed by a later commit
         try:
             await self._session.rollback()
         except DBAPIError:  # the connection may already be gone; the scope discards it

@@ -132,6 +132,8 @@ class RegisterAgent:
             now=now,
             reason=CloseReason.ROLE_CHANGE,
         )
+        # H-5: the first primary is no primary change; no previous primary's process can be shutting down.
+        agent.last_primary_change_at = None
         agent.last_heartbeat_at = now
         where = notices.placement(instance.mode, instance.instance_type, instance.az, instance.pool_id)
         events = [notices.agent_registered(agent, iid, where, now)]

@@ -14,6 +14,7 @@ from spotopt.domain import notices
 from spotopt.domain.agents import Agent
 from spotopt.domain.attribution import PlacementFacts, find_correlated_command, switch_takeover
 from spotopt.domain.commands import Command
+from spotopt.domain.episodes import InterruptionEpisode
 from spotopt.domain.errors import InvalidValueError
 from spotopt.domain.events import DomainEvent, Severity
 from spotopt.domain.instances import Instance
@@ -163,27 +164,39 @@ class ReportSwitch:
         since = timing.traffic_switched_at or timing.ready_at or now
         if primary_entry is not None:
             since = max(since, primary_entry.started_at)
-        takeover = switch_takeover(correlated, now=since)
+        episode = await self._fallback_episode(agent, correlated)
+        takeover = switch_takeover(correlated, now=since, episode_deadline=episode.deadline if episode else None)
         if new is None:
             new = await self._create_new(agent, command, takeover.origin, since, now)
-        if timing.old_terminated_at is not None:
-            fate = OldPrimaryFate(
-                role=InstanceRole.TERMINATED,
-                termination_reason=TerminationReason.SWITCHED_AWAY,
-                terminated_at=max(timing.old_terminated_at, since),
-                confirmed=True,
-            )
-        else:
-            fate = OldPrimaryFate(
-                role=InstanceRole.KEPT_OLD,
-                kept_reason=takeover.kept_reason,
-                expected_at=takeover.termination_expected_at,
-                cause=takeover.expected_cause,
-            )
-        primary = old if old is not None and old.role is InstanceRole.PRIMARY else None
-        return await self._placement.make_primary(
+        fate = OldPrimaryFate(
+            role=InstanceRole.KEPT_OLD,
+            kept_reason=takeover.kept_reason,
+            expected_at=takeover.termination_expected_at,
+            cause=takeover.expected_cause,
+        )
+        # IN-4/AG-3: the replaced instance is the agent's primary, also when only the command targeted it (S-3).
+        primary = (
+            await self._uow.instances.get(agent.client_id, agent.primary_instance_id)
+            if agent.primary_instance_id
+            else None
+        )
+        events = await self._placement.make_primary(
             agent, new, primary, fate, at=since, now=now, reason=CloseReason.SWITCH, keep_command=correlated
         )
+        if primary is not None and primary == old and timing.old_terminated_at is not None:
+            # §5.2: the old primary's entry closes at primary_since; its kept-old entry at the reported termination.
+            await self._uow.flush()  # the ledger read below must see the kept-old entry just opened
+            await self._placement.terminate(
+                primary, TerminationReason.SWITCHED_AWAY, max(timing.old_terminated_at, since), now, confirmed=True
+            )
+        return events
+
+    async def _fallback_episode(self, agent: Agent, correlated: Command | None) -> InterruptionEpisode | None:
+        """R-5/S-3 (pitfall 2): an emergency fallback's old primary is expected gone at its episode's deadline."""
+        if correlated is None or not correlated.is_emergency:
+            return None
+        episodes = await self._uow.episodes.find_open(agent.agent_id)
+        return next((e for e in episodes if e.fallback_command_id == correlated.command_id), None)
 
     async def _create_new(
         self, agent: Agent, command: ReportSwitchCommand, origin: object, since: datetime, now: datetime

@@ -32,7 +32,7 @@ async def run_in_scope(settings: Settings, action: Callable[[AsyncContainer], Aw
 
 @click.group()
 def cli() -> None:
-    """spotopt — central server of the spot-instance optimizer."""
+    """Spotopt — central server of the spot-instance optimizer."""
 
 
 @cli.command()
@@ -43,6 +43,15 @@ def serve(host: str | None, port: int | None) -> None:
     from spotopt.entrypoints.cli.serve import run_server  # noqa: PLC0415 - imports uvicorn only when serving
 
     run_server(Settings.from_env(), host=host, port=port)
+
+
+@cli.command()
+@click.option("--concurrency", type=int, default=None, help="Jobs one worker runs at a time (default 4).")
+def worker(concurrency: int | None) -> None:
+    """Run background jobs from REDIS_URL; start as many as needed, each tick still runs once (JB-1)."""
+    from spotopt.entrypoints.cli.worker import run_worker_process  # noqa: PLC0415 - imports SAQ only when working
+
+    run_worker_process(Settings.from_env(), concurrency=concurrency)
 
 
 @cli.group()

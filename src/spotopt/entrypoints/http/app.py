@@ -18,7 +18,10 @@ from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.http.controllers.admin import AdminController
 from spotopt.entrypoints.http.controllers.agents import AgentController
+from spotopt.entrypoints.http.controllers.decisions import DecisionController
 from spotopt.entrypoints.http.controllers.health import health
+from spotopt.entrypoints.http.controllers.replicas import ReplicaController
+from spotopt.entrypoints.http.dashboard import saq_dashboard
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
@@ -28,7 +31,7 @@ DOCS_PATH = "/docs"
 
 
 def route_handlers() -> list[Any]:
-    return [AgentController, AdminController]
+    return [AgentController, AdminController, DecisionController, ReplicaController, saq_dashboard]
 
 
 def create_app(

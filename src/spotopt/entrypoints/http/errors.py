@@ -59,8 +59,9 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **detail: Any
+    status: int, code: str, message: str, /, *, headers: dict[str, str] | None = None, **detail: Any
 ) -> Response[dict[str, Any]]:
+    """A §1.5 error body; ``detail`` keys may be anything, ``status`` and ``code`` included (e.g. R3, R4)."""
     body = {"error": message, "status_code": status, "detail": {"code": code, **detail}}
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 

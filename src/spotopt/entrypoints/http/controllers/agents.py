@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from spotopt.application.use_cases.acknowledge_command import AcknowledgeCommand, AcknowledgeCommandCommand
 from spotopt.application.use_cases.get_agent_config import GetAgentConfig, GetAgentConfigQuery
 from spotopt.application.use_cases.poll_commands import PollCommands, PollCommandsCommand
+from spotopt.application.use_cases.record_pricing_report import RecordPricingReport
 from spotopt.application.use_cases.record_heartbeat import RecordHeartbeat, RecordHeartbeatCommand
 from spotopt.application.use_cases.register_agent import RegisterAgent, RegisterAgentCommand
 from spotopt.application.use_cases.report_cleanup import ReportCleanup, ReportCleanupCommand
@@ -34,6 +35,7 @@ from spotopt.entrypoints.http.agent_schemas import (
     delivered_command,
 )
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
+from spotopt.entrypoints.http.pricing_schema import PricingReportRequest, PricingReportResponse, to_command, to_response
 
 AgentPath = FromPath[str]
 Req = Request[Any, Any, Any]
@@ -146,6 +148,18 @@ class AgentController(Controller):
             )
         )
         return {"success": True, "command_id": command.command_id, "status": command.status.value}
+
+    @post("/{agent_id:str}/pricing-report", status_code=200)
+    async def pricing_report(
+        self,
+        request: Req,
+        agent_id: AgentPath,
+        data: JSONBody[PricingReportRequest],
+        use_case: FromDishka[RecordPricingReport],
+    ) -> PricingReportResponse:
+        """A6: ingest spot and on-demand prices (invalid pool items are flagged, never a 400; PR-5)."""
+        result = await use_case.execute(to_command(client_id_of(request), agent_id, data))
+        return to_response(result)
 
     @post("/{agent_id:str}/switch-report")
     async def switch_report(

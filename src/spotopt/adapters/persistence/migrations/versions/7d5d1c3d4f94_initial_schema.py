@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b2b6092ad48d
+Revision ID: 7d5d1c3d4f94
 Revises:
-Create Date: 2026-11-28 11:36:14.384539
+Create Date: 2026-11-28 12:05:28.533131
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import spotopt.adapters.persistence.types
 
-revision: str = "b2b6092ad48d"
+revision: str = "7d5d1c3d4f94"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -95,6 +95,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("agent_id", "reported_at", name="uq_cleanup_records_agent_id_reported_at"),
     )
     op.create_table(
+        "client_growth_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("total_clients", sa.Integer(), nullable=False),
+        sa.Column("new_clients", sa.Integer(), nullable=False),
+        sa.Column("active_clients", sa.Integer(), nullable=True),
+        sa.Column("computed_at", spotopt.adapters.persistence.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_client_growth_daily")),
+    )
+    op.create_table(
         "clients",
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -156,6 +165,42 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("commands", schema=None) as batch_op:
         batch_op.create_index("ix_commands_agent_id_status", ["agent_id", "status"], unique=False)
+
+    op.create_table(
+        "decisions",
+        sa.Column("agent_id", sa.String(length=64), nullable=False),
+        sa.Column("evaluated_at", spotopt.adapters.persistence.types.UTCDateTime(), nullable=False),
+        sa.Column("trigger", sa.String(length=32), nullable=False),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("target_mode", sa.String(length=32), nullable=False),
+        sa.Column("target_pool_id", sa.String(length=64), nullable=True),
+        sa.Column("motive", sa.String(length=32), nullable=False),
+        sa.Column("expected_hourly_savings", sa.Numeric(precision=18, scale=6), nullable=True),
+        sa.Column("expected_savings_vs_ondemand", sa.Numeric(precision=18, scale=6), nullable=True),
+        sa.Column("risk", sa.Numeric(precision=18, scale=6), nullable=False),
+        sa.Column("confidence", sa.Numeric(precision=18, scale=6), nullable=False),
+        sa.Column("allowed", sa.Boolean(), nullable=False),
+        sa.Column("reason_code", sa.String(length=32), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("engine_kind", sa.String(length=32), nullable=False),
+        sa.Column("policy_version", sa.String(length=255), nullable=False),
+        sa.Column("risk_model_version", sa.Text(), nullable=True),
+        sa.Column("price_model_version", sa.Text(), nullable=True),
+        sa.Column("fallback_used", sa.Boolean(), nullable=False),
+        sa.Column("flags", sa.JSON(), nullable=False),
+        sa.Column("candidates", sa.JSON(), nullable=False),
+        sa.Column("will_auto_execute", sa.Boolean(), nullable=False),
+        sa.Column("retry_after", spotopt.adapters.persistence.types.UTCDateTime(), nullable=True),
+        sa.Column("decision_id", sa.String(length=64), nullable=False),
+        sa.Column("command_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("decision_id", name=op.f("pk_decisions")),
+    )
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index("ix_decisions_agent_id_evaluated_at", ["agent_id", "evaluated_at"], unique=False)
+        batch_op.create_index(
+            "ix_decisions_agent_id_trigger_evaluated_at", ["agent_id", "trigger", "evaluated_at"], unique=False
+        )
+        batch_op.create_index("ix_decisions_evaluated_at", ["evaluated_at"], unique=False)
 
     op.create_table(
         "instances",
@@ -374,7 +419,7 @@ def upgrade() -> None:
         sa.Column("created_at", spotopt.adapters.persistence.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", spotopt.adapters.persistence.types.UTCDateTime(), nullable=False),
         sa.Column("ondemand_price", sa.Numeric(precision=18, scale=6), nullable=True),
-        sa.Column("savings_percent", sa.Numeric(precision=10, scale=4), nullable=True),
+        sa.Column("savings_percent", sa.Numeric(precision=16, scale=2), nullable=True),
         sa.Column("interpolation_method", sa.String(length=32), nullable=True),
         sa.Column("source_submission_id", sa.String(length=64), nullable=True),
         sa.Column("source_agent_id", sa.String(length=64), nullable=True),
@@ -492,6 +537,60 @@ def upgrade() -> None:
         batch_op.create_index("ix_replicas_agent_id_status", ["agent_id", "status"], unique=False)
 
     op.create_table(
+        "savings_daily",
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("baseline_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("primary_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("overhead_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("actual_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("savings", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("savings_percent", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.Column("primary_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("spot_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("ondemand_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("standby_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("kept_old_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("unpriced_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("priced_primary_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("coverage", sa.Numeric(precision=10, scale=4), nullable=True),
+        sa.Column("switch_count", sa.Integer(), nullable=False),
+        sa.Column("failover_count", sa.Integer(), nullable=False),
+        sa.Column("instance_count", sa.Integer(), nullable=False),
+        sa.Column("final", sa.Boolean(), nullable=False),
+        sa.Column("computed_at", spotopt.adapters.persistence.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("client_id", "day", name=op.f("pk_savings_daily")),
+    )
+    with op.batch_alter_table("savings_daily", schema=None) as batch_op:
+        batch_op.create_index("ix_savings_daily_day", ["day"], unique=False)
+
+    op.create_table(
+        "savings_monthly",
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("baseline_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("primary_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("overhead_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("actual_cost", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("savings", sa.Numeric(precision=24, scale=8), nullable=False),
+        sa.Column("savings_percent", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.Column("primary_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("spot_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("ondemand_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("standby_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("kept_old_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("unpriced_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("priced_primary_hours", sa.Numeric(precision=24, scale=10), nullable=False),
+        sa.Column("coverage", sa.Numeric(precision=10, scale=4), nullable=True),
+        sa.Column("switch_count", sa.Integer(), nullable=False),
+        sa.Column("failover_count", sa.Integer(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("final", sa.Boolean(), nullable=False),
+        sa.Column("computed_at", spotopt.adapters.persistence.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("client_id", "year", "month", name=op.f("pk_savings_monthly")),
+    )
+    op.create_table(
         "spot_pools",
         sa.Column("pool_id", sa.String(length=64), nullable=False),
         sa.Column("instance_type", sa.String(length=255), nullable=False),
@@ -596,6 +695,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_spot_pools_instance_type_region")
 
     op.drop_table("spot_pools")
+    op.drop_table("savings_monthly")
+    with op.batch_alter_table("savings_daily", schema=None) as batch_op:
+        batch_op.drop_index("ix_savings_daily_day")
+
+    op.drop_table("savings_daily")
     with op.batch_alter_table("replicas", schema=None) as batch_op:
         batch_op.drop_index("ix_replicas_agent_id_status")
 
@@ -648,11 +752,18 @@ def downgrade() -> None:
         batch_op.drop_index("ix_instances_agent_id_role")
 
     op.drop_table("instances")
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_decisions_evaluated_at")
+        batch_op.drop_index("ix_decisions_agent_id_trigger_evaluated_at")
+        batch_op.drop_index("ix_decisions_agent_id_evaluated_at")
+
+    op.drop_table("decisions")
     with op.batch_alter_table("commands", schema=None) as batch_op:
         batch_op.drop_index("ix_commands_agent_id_status")
 
     op.drop_table("commands")
     op.drop_table("clients")
+    op.drop_table("client_growth_daily")
     op.drop_table("cleanup_records")
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.drop_index("ix_agents_client_id_created_at")

@@ -1,0 +1,198 @@
+"""The job functions: each runs one use case in its own REQUEST scope and returns a small JSON summary.
+
+Adding a scheduled job: a ``JobName``, a ``JobSpec`` in ``DEFAULT_JOB_SPECS``, the use case in a provider, and
+here a ``@scheduled`` body plus one entry in ``SCHEDULED_JOBS``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+
+from dishka import AsyncContainer
+
+from spotopt.application.jobs import JobName
+from spotopt.application.ports import AgentRef
+from spotopt.application.use_cases.accrue_ledger import AccrueLedger, AccrueLedgerCommand, last_completed_bucket
+from spotopt.application.use_cases.aggregate_pricing import AggregatePricing, AggregatePricingCommand
+from spotopt.application.use_cases.clean_retention import CleanRetention, CleanRetentionCommand
+from spotopt.application.use_cases.coordinate_replicas import CoordinateReplicas, CoordinateReplicasCommand
+from spotopt.application.use_cases.evaluate_auto_switch import EvaluateAutoSwitch, EvaluateAutoSwitchCommand
+from spotopt.application.use_cases.fill_price_gaps import FillPriceGaps, FillPriceGapsCommand
+from spotopt.application.use_cases.list_agents_for_job import AgentJob, ListAgentsForJob, ListAgentsForJobQuery
+from spotopt.application.use_cases.mark_stale_agents_offline import MarkStaleAgentsOffline
+from spotopt.application.use_cases.snapshot_client_growth import SnapshotClientGrowth
+from spotopt.application.use_cases.snapshot_savings import SnapshotSavings, SnapshotSavingsCommand
+from spotopt.application.use_cases.sweep_commands import SweepCommands, SweepCommandsCommand
+from spotopt.domain.errors import DomainError
+from spotopt.domain.values import AgentId
+from spotopt.entrypoints.worker.decorators import JobFunction, Summary, scheduled
+
+log = logging.getLogger("spotopt.jobs")
+
+
+@scheduled(JobName.MONITOR_AGENT_HEALTH)
+async def monitor_agent_health(scope: AsyncContainer, _tick: datetime) -> Summary:
+    result = await (await scope.get(MarkStaleAgentsOffline)).execute()
+    if result.failed:  # JB-3: a failing agent is logged and skipped; the next tick retries it
+        log.warning("health monitor skipped agents that failed: %s", ", ".join(result.failed))
+    return {"marked_offline": len(result.marked_offline), "skipped": len(result.skipped), "failed": list(result.failed)}
+
+
+MAX_BATCHES = 50  # JB-5: a run stops at a safe point; the next tick continues
+AGENT_PAGE = 200
+
+
+def _fresh(scope: AsyncContainer) -> AsyncContainer:
+    """A new REQUEST scope beside the job's own: one transaction (and one identity map) per batch (CC-4)."""
+    parent = scope.parent_container
+    assert parent is not None  # noqa: S101 - job scopes are always children of the APP container
+    return parent
+
+
+@scheduled(JobName.SWEEP_COMMANDS)
+async def sweep_commands(scope: AsyncContainer, _tick: datetime) -> Summary:
+    totals: dict[str, int] = {"agents": 0, "expired": 0, "unacknowledged": 0, "completed_unacknowledged": 0}
+    after: AgentId | None = None
+    for _ in range(MAX_BATCHES):
+        async with _fresh(scope)() as batch:
+            result = await (await batch.get(SweepCommands)).execute(SweepCommandsCommand(after=after))
+        for key in totals:
+            totals[key] += getattr(result, key)
+        after = result.next_after
+        if after is None:
+            break
+    return dict(totals)
+
+
+@scheduled(JobName.AGGREGATE_PRICING)
+async def aggregate_pricing(scope: AsyncContainer, _tick: datetime) -> Summary:
+    result = await (await scope.get(AggregatePricing)).execute(AggregatePricingCommand())
+    return {"processed": result.processed, "buckets_written": result.buckets_written, "has_more": result.has_more}
+
+
+@scheduled(JobName.RECONCILE_PRICING)
+async def reconcile_pricing(scope: AsyncContainer, tick: datetime) -> Summary:
+    result = await (await scope.get(AggregatePricing)).execute(AggregatePricingCommand.reconciliation(tick))
+    return {"processed": result.processed, "buckets_written": result.buckets_written, "has_more": result.has_more}
+
+
+@scheduled(JobName.FILL_PRICE_GAPS)
+async def fill_price_gaps(scope: AsyncContainer, tick: datetime) -> Summary:
+    result = await (await scope.get(FillPriceGaps)).execute(FillPriceGapsCommand.recent(tick))
+    return {
+        "pools": result.pools_examined,
+        "filled": result.buckets_filled,
+        "not_filled": result.gaps_not_filled_events,
+    }
+
+
+@scheduled(JobName.FILL_PRICE_GAPS_DAILY)
+async def fill_price_gaps_daily(scope: AsyncContainer, tick: datetime) -> Summary:
+    result = await (await scope.get(FillPriceGaps)).execute(FillPriceGapsCommand.daily(tick))
+    return {
+        "pools": result.pools_examined,
+        "filled": result.buckets_filled,
+        "not_filled": result.gaps_not_filled_events,
+    }
+
+
+@scheduled(JobName.ACCRUE_LEDGER)
+async def accrue_ledger(scope: AsyncContainer, tick: datetime) -> Summary:
+    bucket = last_completed_bucket(tick)
+    totals = {"agents": 0, "entries_written": 0}
+    after: AgentId | None = None
+    for _ in range(MAX_BATCHES):
+        async with _fresh(scope)() as batch:
+            result = await (await batch.get(AccrueLedger)).execute(AccrueLedgerCommand(bucket=bucket, after=after))
+        totals["agents"] += result.agents
+        totals["entries_written"] += result.entries_written
+        after = result.next_after
+        if after is None:
+            break
+    return dict(totals)
+
+
+async def _each_agent(
+    scope: AsyncContainer, job: AgentJob, run: Callable[[AsyncContainer, AgentRef], Awaitable[bool]]
+) -> Summary:
+    """Visit the agents of a per-agent job, one transaction each; a failing agent is logged and skipped (JB-3)."""
+    visited, failed = 0, []
+    after: AgentId | None = None
+    for _ in range(MAX_BATCHES):
+        async with _fresh(scope)() as listing:
+            query = ListAgentsForJobQuery(job=job, after=after, limit=AGENT_PAGE)
+            refs = await (await listing.get(ListAgentsForJob)).execute(query)
+        for ref in refs:
+            try:
+                async with _fresh(scope)() as one:
+                    visited += int(await run(one, ref))
+            except DomainError as exc:
+                log.warning("%s: agent %s skipped: %s", job, ref.agent_id, exc.message)
+                failed.append(ref.agent_id)
+        if len(refs) < AGENT_PAGE:
+            break
+        after = refs[-1].agent_id
+    return {"agents": visited, "failed": failed}
+
+
+@scheduled(JobName.COORDINATE_REPLICAS)
+async def coordinate_replicas(scope: AsyncContainer, _tick: datetime) -> Summary:
+    async def run(one: AsyncContainer, ref: AgentRef) -> bool:
+        command = CoordinateReplicasCommand(client_id=ref.client_id, agent_id=ref.agent_id)
+        return not (await (await one.get(CoordinateReplicas)).execute(command)).skipped
+
+    return await _each_agent(scope, AgentJob.COORDINATE_REPLICAS, run)
+
+
+@scheduled(JobName.EVALUATE_AUTO_SWITCH)
+async def evaluate_auto_switch(scope: AsyncContainer, tick: datetime) -> Summary:
+    async def run(one: AsyncContainer, ref: AgentRef) -> bool:
+        command = EvaluateAutoSwitchCommand(client_id=ref.client_id, agent_id=ref.agent_id, tick=tick)
+        return (await (await one.get(EvaluateAutoSwitch)).execute(command)).command is not None
+
+    return await _each_agent(scope, AgentJob.EVALUATE_AUTO_SWITCH, run)
+
+
+@scheduled(JobName.CLEAN_RETENTION)
+async def clean_retention(scope: AsyncContainer, _tick: datetime) -> Summary:
+    result = await (await scope.get(CleanRetention)).execute(CleanRetentionCommand())
+    return {"deleted": result.total, "complete": result.complete}
+
+
+@scheduled(JobName.SNAPSHOT_CLIENT_GROWTH)
+async def snapshot_client_growth(scope: AsyncContainer, _tick: datetime) -> Summary:
+    result = await (await scope.get(SnapshotClientGrowth)).execute()
+    return {"written": len(result.written), "backfilled": len(result.backfilled)}
+
+
+@scheduled(JobName.SNAPSHOT_SAVINGS)
+async def snapshot_savings(scope: AsyncContainer, _tick: datetime) -> Summary:
+    totals = {"clients": 0, "daily_final": 0, "daily_provisional": 0, "monthly_final": 0}
+    after = None
+    for _ in range(MAX_BATCHES):
+        async with _fresh(scope)() as batch:
+            result = await (await batch.get(SnapshotSavings)).execute(SnapshotSavingsCommand(after=after))
+        for key in totals:
+            totals[key] += getattr(result, key)
+        after = result.next_after
+        if after is None:
+            break
+    return dict(totals)
+
+
+SCHEDULED_JOBS: Mapping[JobName, JobFunction] = {
+    JobName.MONITOR_AGENT_HEALTH: monitor_agent_health,
+    JobName.SWEEP_COMMANDS: sweep_commands,
+    JobName.AGGREGATE_PRICING: aggregate_pricing,
+    JobName.RECONCILE_PRICING: reconcile_pricing,
+    JobName.FILL_PRICE_GAPS: fill_price_gaps,
+    JobName.FILL_PRICE_GAPS_DAILY: fill_price_gaps_daily,
+    JobName.ACCRUE_LEDGER: accrue_ledger,
+    JobName.COORDINATE_REPLICAS: coordinate_replicas,
+    JobName.EVALUATE_AUTO_SWITCH: evaluate_auto_switch,
+    JobName.CLEAN_RETENTION: clean_retention,
+    JobName.SNAPSHOT_CLIENT_GROWTH: snapshot_client_growth,
+    JobName.SNAPSHOT_SAVINGS: snapshot_savings,
+}
