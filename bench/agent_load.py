@@ -49,7 +49,7 @@ def start_server(database_url: str | None, data_dir: Path, port: int) -> subproc
         [sys.executable, "-m", "spotopt.entrypoints.cli.main", "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
     )
 
 
@@ -103,7 +103,9 @@ def pricing_body(iid: str, seq: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-async def drive(base: str, token: str, agents: list[tuple[str, str]], route: str, total: int, concurrency: int) -> list[float]:
+async def drive(
+    base: str, token: str, agents: list[tuple[str, str]], route: str, total: int, concurrency: int
+) -> list[float]:
     latencies: list[float] = []
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -115,7 +117,10 @@ async def drive(base: str, token: str, agents: list[tuple[str, str]], route: str
             n = queue.get_nowait()
             agent_id, iid = agents[n % len(agents)]
             if route == "heartbeat":
-                path, body = f"/api/agents/{agent_id}/heartbeat", {"status": "online", "instance_id": iid, "monitored_instances": [iid]}
+                path, body = (
+                    f"/api/agents/{agent_id}/heartbeat",
+                    {"status": "online", "instance_id": iid, "monitored_instances": [iid]},
+                )
             else:
                 path, body = f"/api/agents/{agent_id}/pricing-report", pricing_body(iid, n)
             start = time.perf_counter()

@@ -455,6 +455,9 @@ class InMemoryPricingRepository:
     async def add_ondemand(self, price: OnDemandPrice) -> None:
         self.store.ondemand[(price.instance_type, price.region)] = price
 
+    async def ensure_ondemand(self, initial: OnDemandPrice) -> OnDemandPrice:
+        return self.store.ondemand.setdefault((initial.instance_type, initial.region), initial)
+
     async def add_ondemand_observation(self, observation: OnDemandObservation) -> None:
         self.store.ondemand_observations.append(observation)
 

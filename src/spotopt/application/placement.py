@@ -14,6 +14,7 @@ from spotopt.application.ports import UnitOfWork
 from spotopt.domain import notices
 from spotopt.domain.agents import Agent
 from spotopt.domain.commands import Command
+from spotopt.domain.episodes import InterruptionEpisode
 from spotopt.domain.events import DomainEvent, Severity
 from spotopt.domain.instances import Instance
 from spotopt.domain.ledger import CloseReason
@@ -26,6 +27,7 @@ from spotopt.domain.values import (
     ExpectedCause,
     InstanceRole,
     KeptReason,
+    ReplicaKind,
     TerminationReason,
 )
 
@@ -149,20 +151,30 @@ class Placement:
     async def supersede_at_risk_episode(
         self, agent: Agent, instance_id: str, now: datetime, *, new_instance: Instance | None = None
     ) -> list[DomainEvent]:
-        """V7/V11: an ``at_risk`` episode of a replaced primary is superseded; its emergency replica retired."""
+        """V7: an ``at_risk`` episode of a replaced primary is superseded and its replica released."""
         events: list[DomainEvent] = []
         for episode in await self._uow.episodes.find_open(agent.agent_id, instance_id):
             if episode.state is not EpisodeState.AT_RISK:
                 continue
             episode.close(EpisodeState.SUPERSEDED, now, "primary_changed")
-            replica = await self._uow.replicas.get(agent.agent_id, episode.replica_id) if episode.replica_id else None
-            if (
-                replica is not None
-                and replica.is_active
-                and (new_instance is None or replica.instance_id != new_instance.instance_id)
-            ):
-                events += await self.retire_replica(agent, replica, RetireReason.EPISODE_CLOSED, now)
+            events += await self.release_superseded(agent, episode, now, new_instance=new_instance)
         return events
+
+    async def release_superseded(
+        self, agent: Agent, episode: InterruptionEpisode, now: datetime, *, new_instance: Instance | None = None
+    ) -> list[DomainEvent]:
+        """V7/V11: the superseded episode's emergency replica is retired unless it became the primary; in
+        manual-replica mode a ``manual`` standby is detached from the episode and kept (§3.6).
+        """
+        replica = await self._uow.replicas.get(agent.agent_id, episode.replica_id) if episode.replica_id else None
+        if replica is None or not replica.is_active:
+            return []
+        if new_instance is not None and replica.instance_id == new_instance.instance_id:
+            return []
+        if agent.manual_replica_enabled and replica.kind is ReplicaKind.MANUAL:
+            replica.episode_id = None
+            return []
+        return await self.retire_replica(agent, replica, RetireReason.EPISODE_CLOSED, now)
 
     async def retire_replicas_in_pool(self, agent: Agent, primary: Instance, now: datetime) -> list[DomainEvent]:
         """RP-1: a replica in the primary's pool is retired in the same transaction (``pool_conflict``)."""

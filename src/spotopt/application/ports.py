@@ -236,6 +236,13 @@ class PricingRepository(Protocol):
 
     async def add_ondemand(self, price: OnDemandPrice) -> None: ...
 
+    async def ensure_ondemand(self, initial: OnDemandPrice) -> OnDemandPrice:
+        """The catalogue row of ``initial``'s (type, region), created from ``initial`` when absent, locked for update.
+
+        Concurrent first observations never conflict or deadlock (CC-7).
+        """
+        ...
+
     async def add_ondemand_observation(self, observation: OnDemandObservation) -> None: ...
 
     async def record_pool_sightings(self, pools: Sequence[SpotPool], seen_at: datetime) -> None:

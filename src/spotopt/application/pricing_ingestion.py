@@ -98,12 +98,9 @@ async def offer_ondemand(uow: UnitOfWork, offer: OnDemandOffer) -> tuple[OnDeman
     await uow.pricing.add_ondemand_observation(observation)
     if not observation.is_valid:
         return observation, []
-    current = await uow.pricing.get_ondemand(offer.instance_type, offer.region)
-    if current is None:
-        await uow.pricing.add_ondemand(
-            OnDemandPrice(offer.instance_type, offer.region, offer.price, AGENT_SOURCE, offer.observed_at)
-        )
-        return observation, []
+    # A new catalogue row starts at count 0 and takes this observation like any other (no change, no event).
+    initial = OnDemandPrice(offer.instance_type, offer.region, offer.price, AGENT_SOURCE, offer.observed_at, 0)
+    current = await uow.pricing.ensure_ondemand(initial)
     current.observation_count += 1
     if offer.observed_at < current.observed_at:
         return observation, []  # an older observation is history, not the most recent one

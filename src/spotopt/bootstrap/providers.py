@@ -52,13 +52,13 @@ from spotopt.application.use_cases.create_replica import CreateReplica
 from spotopt.application.use_cases.decide_for_agent import DecideForAgent
 from spotopt.application.use_cases.evaluate_auto_switch import EvaluateAutoSwitch
 from spotopt.application.use_cases.fill_price_gaps import FillPriceGaps
-from spotopt.application.use_cases.list_agents_for_job import ListAgentsForJob
 from spotopt.application.use_cases.get_agent_config import GetAgentConfig
 from spotopt.application.use_cases.get_health import GetHealth
 from spotopt.application.use_cases.handle_interruption_signal import HandleInterruptionSignal
 from spotopt.application.use_cases.handle_rebalance_recommendation import HandleRebalanceRecommendation
 from spotopt.application.use_cases.handle_termination_imminent import HandleTerminationImminent
 from spotopt.application.use_cases.issue_switch_command import IssueSwitchCommand
+from spotopt.application.use_cases.list_agents_for_job import ListAgentsForJob
 from spotopt.application.use_cases.list_replicas import ListReplicas
 from spotopt.application.use_cases.poll_commands import PollCommands
 from spotopt.application.use_cases.promote_replica import PromoteReplica

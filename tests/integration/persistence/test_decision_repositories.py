@@ -56,8 +56,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def port(uow: InMemoryUnitOfWork | SqlAlchemyUnitOfWork) -> UnitOfWork:
-    """The port's settable repository attributes make mypy reject structurally exact units (invariance)."""
-    return uow  # type: ignore[return-value]
+    return uow
 
 
 @pytest.fixture(params=["in-memory", "sqlalchemy"])

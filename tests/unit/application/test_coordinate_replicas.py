@@ -435,5 +435,3 @@ async def _pool(world: ReplicaWorld, agent, pool_id: str):  # type: ignore[no-un
     candidates = await world.supply.pools.candidates(agent.instance_type, agent.region, world.clock.now())
     return next(c for c in candidates if c.pool_id == pool_id)
 
-
-__all__ = ["POOL_A"]

@@ -22,5 +22,5 @@ def is_lock_contention(exc: BaseException) -> bool:
     """A deadlock or lock-wait timeout that a fresh transaction may get past (CC-5)."""
     if not isinstance(exc, DBAPIError):
         return False
-    args = getattr(exc.orig, "args", ())
-    return bool(args) and args[0] in LOCK_CONTENTION_CODES
+    args: tuple[object, ...] = tuple(getattr(exc.orig, "args", ()))
+    return len(args) > 0 and args[0] in LOCK_CONTENTION_CODES

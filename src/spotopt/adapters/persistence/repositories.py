@@ -7,12 +7,15 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, and_, exists, func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotopt.adapters.persistence import decision_store, replica_store
 from spotopt.adapters.persistence import tables as t
+from spotopt.adapters.persistence.failures import is_lock_contention
 from spotopt.adapters.persistence.mapper import Tracker, to_row
+from spotopt.application.errors import LockContentionError
 from spotopt.application.ports import AgentRef, StaleAgent, SwitchActivity
 from spotopt.domain.agents import Agent
 from spotopt.domain.clients import Client
@@ -57,8 +60,23 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, rows: 
                 await session.execute(insert(table).values(**row))
         except IntegrityError:
             continue
+        except DBAPIError as exc:
+            # InnoDB rolls the whole transaction back on a deadlock, so releasing the savepoint then fails (1305)
+            # and hides the cause: report the contention so the use case is retried in a fresh transaction (CC-5).
+            if is_lock_contention(exc) or (exc.__context__ is not None and is_lock_contention(exc.__context__)):
+                raise LockContentionError from exc
+            raise
         inserted += 1
     return inserted
+
+
+def _insert_if_absent(session: AsyncSession, table: Table, row: dict[str, Any]) -> Any:
+    """One atomic statement that inserts ``row`` unless its primary key exists (no error, no lock upgrade)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite.insert(table).values(**row).on_conflict_do_nothing()
+    pk = next(iter(table.primary_key.columns)).name
+    stmt = mysql.insert(table).values(**row)
+    return stmt.on_duplicate_key_update({pk: stmt.inserted[pk]})
 
 
 class _Base:
@@ -341,6 +359,19 @@ class SqlAlchemyPricingRepository(_Base):
 
     async def add_ondemand(self, price: OnDemandPrice) -> None:
         self._add(price)
+
+    async def ensure_ondemand(self, initial: OnDemandPrice) -> OnDemandPrice:
+        # No lock before the row exists: a locking read of a missing key takes a gap lock, and two first reports
+        # inserting into the same gap deadlock. An atomic insert-if-absent, then the row lock, cannot.
+        c = t.ondemand_prices.c
+        stmt = select(t.ondemand_prices).where(c.instance_type == initial.instance_type, c.region == initial.region)
+        exists_now = (await self._session.execute(select(exists().where(stmt.whereclause)))).scalar()  # type: ignore[arg-type]
+        if not exists_now:
+            await self._session.execute(_insert_if_absent(self._session, t.ondemand_prices, to_row(initial)))
+        row = await self._one(OnDemandPrice, stmt, for_update=True)
+        if row is None:  # pragma: no cover - the row was just inserted or already existed
+            raise LookupError("on-demand catalogue row vanished")
+        return row
 
     async def add_ondemand_observation(self, observation: OnDemandObservation) -> None:
         await self._session.execute(insert(t.ondemand_observations).values(**to_row(observation)))

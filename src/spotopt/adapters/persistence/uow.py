@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +60,7 @@ class SqlAlchemyUnitOfWork:
         try:
             await self._tracker.flush()
         except IntegrityError as exc:
+            log.warning("unique key rejected a write: %s", _constraint(exc))
             raise ConflictError("The change conflicts with existing data", code="conflict") from exc
         except DBAPIError as exc:
             if is_lock_contention(exc):
@@ -69,6 +72,7 @@ class SqlAlchemyUnitOfWork:
         try:
             await self._session.commit()
         except IntegrityError as exc:
+            log.warning("unique key rejected a write: %s", _constraint(exc))
             raise ConflictError("The change conflicts with existing data", code="conflict") from exc
         except OperationalError as exc:
             if is_lock_contention(exc):
@@ -81,3 +85,12 @@ class SqlAlchemyUnitOfWork:
             await self._session.rollback()
         except DBAPIError:  # the connection may already be gone; the scope discards it
             return
+
+
+log = logging.getLogger("spotopt.persistence")
+
+
+def _constraint(exc: IntegrityError) -> str:
+    """The driver's one-line reason (constraint name), for the server log only — never for a response."""
+    args = getattr(exc.orig, "args", ())
+    return str(args[-1] if args else exc.orig)[:300]

@@ -68,5 +68,6 @@ class ListReplicas:
         for replica in page:
             claim_launch(replica, now)
         if page:
+            agent.touch(now)  # CC-3: the claim changed replicas
             await self._uow.commit()
         return ListReplicasResult(replicas=page, total=len(claimable), now=now)

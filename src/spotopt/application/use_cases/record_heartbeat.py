@@ -70,14 +70,16 @@ class RecordHeartbeat:
         instance = await self._uow.instances.get(agent.client_id, named) if named else None
         own = instance if instance is not None and instance.agent_id == agent.agent_id else None
         sighting = await self._uow.sightings.get(agent.client_id, named) if named and own is None else None
+        # The live-primary and awaiting-termination facts only decide H-4 (a sighting) and H-5 (nothing named).
+        needs_context = own is None and (named is None or sighting is not None)
         case = heartbeat_case(
             agent_exists=True,
             named_instance_id=named,
             named_role=own.role if own else None,
             named_is_sighting=sighting is not None,
             status=status,
-            primary_is_live=await self._primary_live(agent, now),
-            has_awaiting_termination=await self._awaiting_termination(agent),
+            primary_is_live=await self._primary_live(agent, now) if needs_context else True,
+            has_awaiting_termination=await self._awaiting_termination(agent) if needs_context else False,
             last_primary_change_at=agent.last_primary_change_at,
             now=now,
         )

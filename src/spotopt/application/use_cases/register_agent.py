@@ -355,7 +355,8 @@ async def adopt(
     events: list[DomainEvent] = []
     if old is not None:
         for episode in await uow.episodes.find_open(agent.agent_id, old.instance_id):
-            episode.close(EpisodeState.SUPERSEDED, now, "adopted")
+            episode.close(EpisodeState.SUPERSEDED, now, "adopted")  # V11
+            events += await placement.release_superseded(agent, episode, now, new_instance=new)
     events += await placement.make_primary(agent, new, old, fate, at=now, now=now, reason=CloseReason.ROLE_CHANGE)
     events.append(notices.primary_adopted(agent, new.instance_id, old.instance_id if old else None, now))
     return events

@@ -117,7 +117,9 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[
     if isinstance(exc, UnavailableError):
         dependency = exc.dependency
     if dependency is not None:
-        log.warning("dependency unavailable: %s (%s)", dependency, type(exc).__name__)
+        cause = getattr(exc, "orig", None) or exc.__cause__
+        code = getattr(cause, "args", ("",))[0] if cause is not None else ""
+        log.warning("dependency unavailable: %s (%s %s)", dependency, type(exc).__name__, code)
         return error_response(
             503, "unavailable", "Service temporarily unavailable", dependency=dependency, retryable=True
         )

@@ -12,8 +12,8 @@ from litestar.params import FromPath, JSONBody
 from spotopt.application.use_cases.acknowledge_command import AcknowledgeCommand, AcknowledgeCommandCommand
 from spotopt.application.use_cases.get_agent_config import GetAgentConfig, GetAgentConfigQuery
 from spotopt.application.use_cases.poll_commands import PollCommands, PollCommandsCommand
-from spotopt.application.use_cases.record_pricing_report import RecordPricingReport
 from spotopt.application.use_cases.record_heartbeat import RecordHeartbeat, RecordHeartbeatCommand
+from spotopt.application.use_cases.record_pricing_report import RecordPricingReport
 from spotopt.application.use_cases.register_agent import RegisterAgent, RegisterAgentCommand
 from spotopt.application.use_cases.report_cleanup import ReportCleanup, ReportCleanupCommand
 from spotopt.application.use_cases.report_switch import ReportSwitch, ReportSwitchCommand
@@ -36,6 +36,7 @@ from spotopt.entrypoints.http.agent_schemas import (
 )
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
 from spotopt.entrypoints.http.pricing_schema import PricingReportRequest, PricingReportResponse, to_command, to_response
+from spotopt.entrypoints.http.retrying import run_retrying
 
 AgentPath = FromPath[str]
 Req = Request[Any, Any, Any]
@@ -47,25 +48,27 @@ class AgentController(Controller):
     opt = {"group": "agent", "rate_bucket": "agent"}
 
     @post("/register")
-    async def register(
-        self, request: Req, data: JSONBody[AgentRegisterRequest], use_case: FromDishka[RegisterAgent]
-    ) -> Response[dict[str, Any]]:
+    async def register(self, request: Req, data: JSONBody[AgentRegisterRequest]) -> Response[dict[str, Any]]:
         """A1: register or refresh the agent (R-1 … R-8); 201 when a new agent was created."""
-        result = await use_case.execute(
-            RegisterAgentCommand(
-                client_id=client_id_of(request),
-                logical_agent_id=data.logical_agent_id,
-                instance_id=data.instance_id,
-                instance_type=data.instance_type,
-                region=data.region,
-                az=data.az,
-                mode=Mode(data.mode or "unknown"),
-                hostname=data.hostname,
-                ami_id=data.ami_id,
-                agent_version=data.agent_version,
-                private_ip=data.private_ip,
-                public_ip=data.public_ip,
-            )
+        result = await run_retrying(
+            request,
+            RegisterAgent,
+            lambda uc: uc.execute(
+                RegisterAgentCommand(
+                    client_id=client_id_of(request),
+                    logical_agent_id=data.logical_agent_id,
+                    instance_id=data.instance_id,
+                    instance_type=data.instance_type,
+                    region=data.region,
+                    az=data.az,
+                    mode=Mode(data.mode or "unknown"),
+                    hostname=data.hostname,
+                    ami_id=data.ami_id,
+                    agent_version=data.agent_version,
+                    private_ip=data.private_ip,
+                    public_ip=data.public_ip,
+                )
+            ),
         )
         body = {
             "agent_id": result.config.agent.agent_id,
@@ -75,21 +78,23 @@ class AgentController(Controller):
         return Response(body, status_code=201 if result.created else 200)
 
     @post("/{agent_id:str}/heartbeat", status_code=200)
-    async def heartbeat(
-        self, request: Req, agent_id: AgentPath, data: JSONBody[HeartbeatRequest], use_case: FromDishka[RecordHeartbeat]
-    ) -> dict[str, Any]:
+    async def heartbeat(self, request: Req, agent_id: AgentPath, data: JSONBody[HeartbeatRequest]) -> dict[str, Any]:
         """A2: liveness and reported status (H-1 … H-7)."""
-        await use_case.execute(
-            RecordHeartbeatCommand(
-                client_id=client_id_of(request),
-                agent_id=agent_id,
-                status=data.status,
-                instance_id=data.instance_id,
-                instance_type=data.instance_type,
-                mode=Mode(data.mode) if data.mode else None,
-                az=data.az,
-                monitored_instances=list(data.monitored_instances or []),
-            )
+        await run_retrying(
+            request,
+            RecordHeartbeat,
+            lambda uc: uc.execute(
+                RecordHeartbeatCommand(
+                    client_id=client_id_of(request),
+                    agent_id=agent_id,
+                    status=data.status,
+                    instance_id=data.instance_id,
+                    instance_type=data.instance_type,
+                    mode=Mode(data.mode) if data.mode else None,
+                    az=data.az,
+                    monitored_instances=list(data.monitored_instances or []),
+                )
+            ),
         )
         return {"success": True}
 
@@ -117,13 +122,15 @@ class AgentController(Controller):
         }
 
     @get("/{agent_id:str}/pending-commands")
-    async def pending_commands(
-        self, request: Req, agent_id: AgentPath, use_case: FromDishka[PollCommands]
-    ) -> dict[str, Any]:
+    async def pending_commands(self, request: Req, agent_id: AgentPath) -> dict[str, Any]:
         """A4: at most one command, the head of the queue, leased (CM-3, CM-4)."""
         source = request.client.host if request.client else None
-        command = await use_case.execute(
-            PollCommandsCommand(client_id=client_id_of(request), agent_id=agent_id, source_address=source)
+        command = await run_retrying(
+            request,
+            PollCommands,
+            lambda uc: uc.execute(
+                PollCommandsCommand(client_id=client_id_of(request), agent_id=agent_id, source_address=source)
+            ),
         )
         return {"success": True, "commands": [delivered_command(command)] if command else []}
 
@@ -134,18 +141,21 @@ class AgentController(Controller):
         agent_id: AgentPath,
         command_id: FromPath[str],
         data: JSONBody[AckRequest],
-        use_case: FromDishka[AcknowledgeCommand],
     ) -> dict[str, Any]:
         """A5: acknowledge an executed command (idempotent, CM-8)."""
-        command = await use_case.execute(
-            AcknowledgeCommandCommand(
-                client_id=client_id_of(request),
-                agent_id=agent_id,
-                command_id=command_id,
-                success=data.success,
-                message=data.message,
-                result=data.result,
-            )
+        command = await run_retrying(
+            request,
+            AcknowledgeCommand,
+            lambda uc: uc.execute(
+                AcknowledgeCommandCommand(
+                    client_id=client_id_of(request),
+                    agent_id=agent_id,
+                    command_id=command_id,
+                    success=data.success,
+                    message=data.message,
+                    result=data.result,
+                )
+            ),
         )
         return {"success": True, "command_id": command.command_id, "status": command.status.value}
 
@@ -155,29 +165,34 @@ class AgentController(Controller):
         request: Req,
         agent_id: AgentPath,
         data: JSONBody[PricingReportRequest],
-        use_case: FromDishka[RecordPricingReport],
     ) -> PricingReportResponse:
         """A6: ingest spot and on-demand prices (invalid pool items are flagged, never a 400; PR-5)."""
-        result = await use_case.execute(to_command(client_id_of(request), agent_id, data))
+        result = await run_retrying(
+            request, RecordPricingReport, lambda uc: uc.execute(to_command(client_id_of(request), agent_id, data))
+        )
         return to_response(result)
 
     @post("/{agent_id:str}/switch-report")
     async def switch_report(
-        self, request: Req, agent_id: AgentPath, data: JSONBody[SwitchReportRequest], use_case: FromDishka[ReportSwitch]
+        self, request: Req, agent_id: AgentPath, data: JSONBody[SwitchReportRequest]
     ) -> Response[dict[str, Any]]:
         """A7: record a completed switch (S-1 … S-5); 200 for a repeated report."""
         prices = data.prices if data.prices is not None else data.pricing
-        result = await use_case.execute(
-            ReportSwitchCommand(
-                client_id=client_id_of(request),
-                agent_id=agent_id,
-                old=_facts(data.old_instance),
-                new=_facts(data.new_instance),
-                timing=_timing(data.timing),
-                reported_prices=dict(prices) if prices is not None else None,
-                trigger=data.trigger,
-                command_id=data.command_id,
-            )
+        result = await run_retrying(
+            request,
+            ReportSwitch,
+            lambda uc: uc.execute(
+                ReportSwitchCommand(
+                    client_id=client_id_of(request),
+                    agent_id=agent_id,
+                    old=_facts(data.old_instance),
+                    new=_facts(data.new_instance),
+                    timing=_timing(data.timing),
+                    reported_prices=dict(prices) if prices is not None else None,
+                    trigger=data.trigger,
+                    command_id=data.command_id,
+                )
+            ),
         )
         switch = result.switch
         body = {
@@ -194,23 +209,24 @@ class AgentController(Controller):
         request: Req,
         agent_id: AgentPath,
         data: JSONBody[TerminationRequest],
-        use_case: FromDishka[ReportTermination],
     ) -> dict[str, Any]:
         """A8: report an instance terminated (T-1)."""
-        result = await use_case.execute(
-            ReportTerminationCommand(
-                client_id=client_id_of(request),
-                agent_id=agent_id,
-                instance_id=data.instance_id,
-                reason=data.reason or "unknown",
-            )
+        result = await run_retrying(
+            request,
+            ReportTermination,
+            lambda uc: uc.execute(
+                ReportTerminationCommand(
+                    client_id=client_id_of(request),
+                    agent_id=agent_id,
+                    instance_id=data.instance_id,
+                    reason=data.reason or "unknown",
+                )
+            ),
         )
         return {"success": True, "instance_id": result.instance_id, "role": result.role}
 
     @post("/{agent_id:str}/cleanup-report", status_code=200)
-    async def cleanup_report(
-        self, request: Req, agent_id: AgentPath, data: JSONBody[CleanupRequest], use_case: FromDishka[ReportCleanup]
-    ) -> dict[str, Any]:
+    async def cleanup_report(self, request: Req, agent_id: AgentPath, data: JSONBody[CleanupRequest]) -> dict[str, Any]:
         """A9: cleanup figures, or an old instance confirmed gone (T-2)."""
         if data.snapshots is None and data.amis is None and data.old_instance_id is None:
             raise InvalidValueError("snapshots", "one of snapshots, amis or old_instance_id is required")
@@ -218,18 +234,22 @@ class AgentController(Controller):
         deleted_snapshots = (len(snapshots.deleted) if snapshots else 0) + (len(amis.deleted_snapshots) if amis else 0)
         failed = (len(snapshots.failed) if snapshots else 0) + (len(amis.failed) if amis else 0)
         failed += sum(1 for section in (snapshots, amis) if section is not None and section.error)
-        result = await use_case.execute(
-            ReportCleanupCommand(
-                client_id=client_id_of(request),
-                agent_id=agent_id,
-                reported_at=utc(data.timestamp) if data.timestamp else None,
-                deleted_snapshots=deleted_snapshots,
-                deleted_amis=len(amis.deleted_amis) if amis else 0,
-                failed_count=failed,
-                body=msgspec.to_builtins(data),
-                old_instance_id=data.old_instance_id,
-                old_instance_success=data.success if data.success is not None else True,
-            )
+        result = await run_retrying(
+            request,
+            ReportCleanup,
+            lambda uc: uc.execute(
+                ReportCleanupCommand(
+                    client_id=client_id_of(request),
+                    agent_id=agent_id,
+                    reported_at=utc(data.timestamp) if data.timestamp else None,
+                    deleted_snapshots=deleted_snapshots,
+                    deleted_amis=len(amis.deleted_amis) if amis else 0,
+                    failed_count=failed,
+                    body=msgspec.to_builtins(data),
+                    old_instance_id=data.old_instance_id,
+                    old_instance_success=data.success if data.success is not None else True,
+                )
+            ),
         )
         return {
             "success": True,
