@@ -181,6 +181,14 @@ class InMemoryAgentRepository:
         return sum(1 for a in self.store.agents.values() if a.client_id == client_id and not a.is_deleted)
 
     async def add(self, agent: Agent) -> None:
+        if agent.lifecycle is Lifecycle.ACTIVE and any(
+            a.client_id == agent.client_id
+            and a.logical_agent_id == agent.logical_agent_id
+            and a.lifecycle is Lifecycle.ACTIVE
+            and a.agent_id != agent.agent_id
+            for a in self.store.agents.values()
+        ):
+            raise ConflictError("The change conflicts with existing data", code="conflict")  # AG-1, as the SQL key
         self.store.agents[agent.agent_id] = agent
 
     async def list_stale_online(self, cutoff: datetime, limit: int) -> Sequence[StaleAgent]:

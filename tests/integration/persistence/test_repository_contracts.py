@@ -174,9 +174,6 @@ async def test_ag1_a_deleted_agent_frees_its_logical_id_and_get_hides_it(backend
 async def test_ag1_two_active_agents_with_one_logical_id_are_refused(
     backend: Backend, request: pytest.FixtureRequest
 ) -> None:
-    if isinstance(backend, MemoryBackend):
-        # Known drift: the fake enforces no unique key (CC-7), and other suites seed duplicate logical ids through it.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="InMemoryAgentRepository does not enforce AG-1"))
     client, first = await seeded(backend)
     duplicate = make_agent(client.client_id, logical_agent_id=first.logical_agent_id)
 

@@ -65,6 +65,8 @@ def make_agent(**overrides: Any) -> Agent:
         "liveness": Liveness.ONLINE,
     }
     values.update(overrides)
+    if "logical_agent_id" not in overrides and values["agent_id"] != "agent-1":
+        values["logical_agent_id"] = f"web-{values['agent_id']}"  # AG-1: one active agent per logical id
     return Agent(**values)
 
 
