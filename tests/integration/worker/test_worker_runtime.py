@@ -111,7 +111,9 @@ async def rows(settings: Settings, stmt: Any) -> list[Any]:
 
 
 async def job_runs(settings: Settings) -> list[Any]:
-    return await rows(settings, select(t.job_runs).order_by(t.job_runs.c.tick))
+    """Runs of the job under test (the worker also runs every other scheduled job)."""
+    runs = t.job_runs.c
+    return await rows(settings, select(t.job_runs).where(runs.job == JOB.value).order_by(runs.tick))
 
 
 async def count_events(settings: Settings, type_: str) -> int:
