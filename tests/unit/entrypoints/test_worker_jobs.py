@@ -23,7 +23,7 @@ from spotopt.domain.errors import DomainError
 from spotopt.domain.values import AgentId, ClientId, Liveness
 from spotopt.entrypoints.worker.context import CONTAINER, WorkerContext
 from spotopt.entrypoints.worker.decorators import describe_error, on_demand
-from spotopt.entrypoints.worker.jobs import SCHEDULED_JOBS, monitor_agent_health
+from spotopt.entrypoints.worker.jobs import SCHEDULED_JOBS, aggregate_pricing, monitor_agent_health
 from spotopt.entrypoints.worker.settings import worker_settings
 from tests.fakes import FixedClock, InMemoryJobRuns, InMemoryStore, InMemoryUnitOfWork
 from tests.http_app import make_settings
@@ -306,3 +306,13 @@ def test_worker_settings_register_every_scheduled_job_under_its_name_with_its_cr
 def test_worker_settings_need_redis(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="REDIS_URL"):
         worker_settings(make_settings(sqlite_url(tmp_path), tmp_path))
+
+
+async def test_pr12_regular_aggregation_yields_the_hh07_tick_to_the_reconciliation(
+    container: AsyncContainer, fakes: Fakes
+) -> None:
+    fakes.clock.current = datetime(2026, 11, 28, 10, 7, 5, tzinfo=UTC)
+
+    summary = await aggregate_pricing(make_ctx(container), tick="2026-11-28T10:07:00Z")
+
+    assert summary == {"tick": "2026-11-28T10:07:00Z", "skipped": "the reconciliation run takes this tick"}

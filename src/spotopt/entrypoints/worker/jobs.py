@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from dishka import AsyncContainer
 
+from spotopt.application.job_schedule import DEFAULT_JOB_SPECS
 from spotopt.application.jobs import JobName
 from spotopt.application.ports import AgentRef
 from spotopt.application.use_cases.accrue_ledger import AccrueLedger, AccrueLedgerCommand, last_completed_bucket
@@ -26,7 +28,7 @@ from spotopt.application.use_cases.snapshot_client_growth import SnapshotClientG
 from spotopt.application.use_cases.snapshot_savings import SnapshotSavings, SnapshotSavingsCommand
 from spotopt.application.use_cases.sweep_commands import SweepCommands, SweepCommandsCommand
 from spotopt.domain.errors import DomainError
-from spotopt.domain.values import AgentId
+from spotopt.domain.values import AgentId, ClientId
 from spotopt.entrypoints.worker.decorators import JobFunction, Summary, scheduled
 
 log = logging.getLogger("spotopt.jobs")
@@ -51,14 +53,20 @@ def _fresh(scope: AsyncContainer) -> AsyncContainer:
     return parent
 
 
-@scheduled(JobName.SWEEP_COMMANDS)
-async def sweep_commands(scope: AsyncContainer, _tick: datetime) -> Summary:
-    totals: dict[str, int] = {"agents": 0, "expired": 0, "unacknowledged": 0, "completed_unacknowledged": 0}
-    after: AgentId | None = None
+async def _in_batches(
+    scope: AsyncContainer,
+    counters: tuple[str, ...],
+    run: Callable[[AsyncContainer, Any], Awaitable[Any]],
+) -> Summary:
+    """Run a keyset-batched use case until it reports no ``next_after`` (JB-5), one transaction per batch,
+    summing the result fields named in ``counters``.
+    """
+    totals = dict.fromkeys(counters, 0)
+    after: Any = None
     for _ in range(MAX_BATCHES):
         async with _fresh(scope)() as batch:
-            result = await (await batch.get(SweepCommands)).execute(SweepCommandsCommand(after=after))
-        for key in totals:
+            result = await run(batch, after)
+        for key in counters:
             totals[key] += getattr(result, key)
         after = result.next_after
         if after is None:
@@ -66,52 +74,61 @@ async def sweep_commands(scope: AsyncContainer, _tick: datetime) -> Summary:
     return dict(totals)
 
 
-@scheduled(JobName.AGGREGATE_PRICING)
-async def aggregate_pricing(scope: AsyncContainer, _tick: datetime) -> Summary:
-    result = await (await scope.get(AggregatePricing)).execute(AggregatePricingCommand())
+@scheduled(JobName.SWEEP_COMMANDS)
+async def sweep_commands(scope: AsyncContainer, _tick: datetime) -> Summary:
+    async def run(batch: AsyncContainer, after: AgentId | None) -> Any:
+        return await (await batch.get(SweepCommands)).execute(SweepCommandsCommand(after=after))
+
+    return await _in_batches(scope, ("agents", "expired", "unacknowledged", "completed_unacknowledged"), run)
+
+
+async def _aggregate(scope: AsyncContainer, command: AggregatePricingCommand) -> Summary:
+    result = await (await scope.get(AggregatePricing)).execute(command)
     return {"processed": result.processed, "buckets_written": result.buckets_written, "has_more": result.has_more}
+
+
+@scheduled(JobName.AGGREGATE_PRICING)
+async def aggregate_pricing(scope: AsyncContainer, tick: datetime) -> Summary:
+    reconciliation = DEFAULT_JOB_SPECS[JobName.RECONCILE_PRICING].schedule
+    if reconciliation is not None and reconciliation.tick_at_or_before(tick) == tick:
+        # Two aggregations folding into one bucket at once could let a lower priority win (PR-12).
+        return {"skipped": "the reconciliation run takes this tick"}
+    return await _aggregate(scope, AggregatePricingCommand())
 
 
 @scheduled(JobName.RECONCILE_PRICING)
 async def reconcile_pricing(scope: AsyncContainer, tick: datetime) -> Summary:
-    result = await (await scope.get(AggregatePricing)).execute(AggregatePricingCommand.reconciliation(tick))
-    return {"processed": result.processed, "buckets_written": result.buckets_written, "has_more": result.has_more}
+    # Runs at hh:07 instead of that minute's regular aggregation (see aggregate_pricing).
+    return await _aggregate(scope, AggregatePricingCommand.reconciliation(tick))
+
+
+async def _fill(scope: AsyncContainer, command: FillPriceGapsCommand) -> Summary:
+    result = await (await scope.get(FillPriceGaps)).execute(command)
+    return {
+        "pools": result.pools_examined,
+        "filled": result.buckets_filled,
+        "not_filled": result.gaps_not_filled_events,
+    }
 
 
 @scheduled(JobName.FILL_PRICE_GAPS)
 async def fill_price_gaps(scope: AsyncContainer, tick: datetime) -> Summary:
-    result = await (await scope.get(FillPriceGaps)).execute(FillPriceGapsCommand.recent(tick))
-    return {
-        "pools": result.pools_examined,
-        "filled": result.buckets_filled,
-        "not_filled": result.gaps_not_filled_events,
-    }
+    return await _fill(scope, FillPriceGapsCommand.recent(tick))
 
 
 @scheduled(JobName.FILL_PRICE_GAPS_DAILY)
 async def fill_price_gaps_daily(scope: AsyncContainer, tick: datetime) -> Summary:
-    result = await (await scope.get(FillPriceGaps)).execute(FillPriceGapsCommand.daily(tick))
-    return {
-        "pools": result.pools_examined,
-        "filled": result.buckets_filled,
-        "not_filled": result.gaps_not_filled_events,
-    }
+    return await _fill(scope, FillPriceGapsCommand.daily(tick))
 
 
 @scheduled(JobName.ACCRUE_LEDGER)
 async def accrue_ledger(scope: AsyncContainer, tick: datetime) -> Summary:
     bucket = last_completed_bucket(tick)
-    totals = {"agents": 0, "entries_written": 0}
-    after: AgentId | None = None
-    for _ in range(MAX_BATCHES):
-        async with _fresh(scope)() as batch:
-            result = await (await batch.get(AccrueLedger)).execute(AccrueLedgerCommand(bucket=bucket, after=after))
-        totals["agents"] += result.agents
-        totals["entries_written"] += result.entries_written
-        after = result.next_after
-        if after is None:
-            break
-    return dict(totals)
+
+    async def run(batch: AsyncContainer, after: AgentId | None) -> Any:
+        return await (await batch.get(AccrueLedger)).execute(AccrueLedgerCommand(bucket=bucket, after=after))
+
+    return await _in_batches(scope, ("agents", "entries_written"), run)
 
 
 async def _each_agent(
@@ -169,17 +186,10 @@ async def snapshot_client_growth(scope: AsyncContainer, _tick: datetime) -> Summ
 
 @scheduled(JobName.SNAPSHOT_SAVINGS)
 async def snapshot_savings(scope: AsyncContainer, _tick: datetime) -> Summary:
-    totals = {"clients": 0, "daily_final": 0, "daily_provisional": 0, "monthly_final": 0}
-    after = None
-    for _ in range(MAX_BATCHES):
-        async with _fresh(scope)() as batch:
-            result = await (await batch.get(SnapshotSavings)).execute(SnapshotSavingsCommand(after=after))
-        for key in totals:
-            totals[key] += getattr(result, key)
-        after = result.next_after
-        if after is None:
-            break
-    return dict(totals)
+    async def run(batch: AsyncContainer, after: ClientId | None) -> Any:
+        return await (await batch.get(SnapshotSavings)).execute(SnapshotSavingsCommand(after=after))
+
+    return await _in_batches(scope, ("clients", "daily_final", "daily_provisional", "monthly_final"), run)
 
 
 SCHEDULED_JOBS: Mapping[JobName, JobFunction] = {
