@@ -63,6 +63,7 @@ client: install ## Create a client and print its token: make client NAME=acme
 
 bench: install ## Run the benchmarks (see docs/benchmarks.md)
 	@$(BIN)/python bench/agent_load.py
+	@$(BIN)/python bench/failover.py
 
 clean: ## Remove the virtualenvs and local data
 	rm -rf .venv .tools data .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ log = logging.getLogger("spotopt.jobs")
 
 SAQ_CRON_KEY_PREFIX = "cron:"
 CONNECT_TIMEOUT_SECONDS = 2.0
+OUTAGE_RETRY_SECONDS = 1.0
 
 
 class JobPolicy:
@@ -44,9 +46,34 @@ class JobPolicy:
             job.retry_backoff = spec.retry_backoff
 
 
+class OutageTolerantRedisQueue(RedisQueue):
+    """A SAQ Redis queue whose workers wait out a Redis outage.
+
+    SAQ's worker loop starts the next dequeue as soon as one fails, so with Redis down every worker slot spins on
+    connection errors at full CPU. Here a failed dequeue waits a moment and reports "no job"; the worker keeps
+    running and picks jobs up again by itself once Redis is back.
+    """
+
+    _unreachable = False
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 - SAQ API
+        try:
+            job = await super().dequeue(timeout, poll_interval)
+        except (RedisError, OSError) as exc:
+            if not self._unreachable:
+                log.warning("job queue unreachable (%s); waiting for it to return", type(exc).__name__)
+            self._unreachable = True
+            await asyncio.sleep(OUTAGE_RETRY_SECONDS)
+            return None
+        if self._unreachable:
+            self._unreachable = False
+            log.info("job queue reachable again")
+        return job
+
+
 def create_queue(url: str, *, name: str, specs: Mapping[JobName, JobSpec]) -> Queue:
     """A Redis-backed SAQ queue. Nothing connects until the first command, so a Redis outage never fails start-up."""
-    queue = RedisQueue(aioredis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS), name=name)
+    queue = OutageTolerantRedisQueue(aioredis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS), name=name)
     queue.register_before_enqueue(JobPolicy(specs))
     return queue
 

@@ -31,6 +31,7 @@ from spotopt.domain.agents import Agent
 from spotopt.domain.emergency import (
     TerminationFacts,
     TerminationStep,
+    elapsed_ms,
     rebalance_outcome,
     termination_outcome,
 )
@@ -76,6 +77,7 @@ class SignalHandling:
         try:
             outcome, events = await self._handle(agent, signal, command, now)
             agent.touch(now)
+            events = await self._time_failover(agent, outcome, events, now)
             await record_events(self._uow, events, now)
             await self._uow.commit()
         except LockContentionError:
@@ -84,6 +86,27 @@ class SignalHandling:
             await self._store_alone(signal)
             raise
         return outcome
+
+    async def _time_failover(
+        self, agent: Agent, outcome: SignalOutcome, events: list[DomainEvent], now: datetime
+    ) -> list[DomainEvent]:
+        """V9 ``failover_ms`` of a promotion made in this call: notice received → promotion written (flushed, only
+        the commit left), not the single ``now`` of the transaction, which would always give 0.
+        """
+        episode, promotion = outcome.episode, outcome.promotion
+        if promotion is None or promotion.replayed or episode is None or episode.notice_at is None:
+            return events
+        await self._uow.flush()
+        episode.failover_ms = elapsed_ms(episode.notice_at, max(now, self._clock.now()))
+        timed = replica_notices.failover_completed(
+            agent,
+            promotion.new_instance_id,
+            promotion.replica.pool_id,
+            episode.failover_ms,
+            degraded=episode.degraded,
+            late=episode.late,
+        )
+        return [timed if e.type == timed.type else e for e in events]
 
     async def _store_alone(self, signal: InterruptionSignal) -> None:
         """EP-2 when the rest failed: the signal is kept; a failure here never hides the original error."""

@@ -101,7 +101,9 @@ def check_standbys(world: ReplicaWorld, agent: Agent) -> None:
 
 async def check_counters(world: ReplicaWorld, agent: Agent) -> None:
     """A.1/A11 (§2.2 derived): ``replica_count`` = non-terminal replicas; ``current_replica_id`` is one of them."""
-    view = await GetAgentConfig(world.uow).execute(GetAgentConfigQuery(client_id=agent.client_id, agent_id=agent.agent_id))
+    view = await GetAgentConfig(world.uow).execute(
+        GetAgentConfigQuery(client_id=agent.client_id, agent_id=agent.agent_id)
+    )
     live = {r.replica_id for r in world.replicas(agent) if r.status in NON_TERMINAL_REPLICA}
     assert view.replica_count == len(live)
     assert (view.current_replica_id in live) if live else view.current_replica_id is None

@@ -42,7 +42,8 @@ async def test_domain_v11_adoption_in_manual_mode_detaches_and_keeps_the_manual_
     standby = await world.ready_standby(agent)
     outcome = await world.emergency(agent)
     assert outcome.replica is standby  # §3.7.1 step 2: the standby serves the episode
-    assert standby.episode_id is not None
+    assert outcome.episode is not None
+    assert outcome.episode.replica_id == standby.replica_id
     await adopt_elsewhere(world, agent)
     assert world.episodes(agent)[0].state is EpisodeState.SUPERSEDED
     assert (standby.status, standby.episode_id, standby.kind) == (ReplicaStatus.READY, None, ReplicaKind.MANUAL)

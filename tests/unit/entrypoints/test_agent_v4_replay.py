@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.agent_v4 import replay_agent_v4
+from tests.agent_v4_replicas import replay_agent_v4_replicas
 from tests.http_app import ADMIN_TOKEN, app_client, make_settings, reset_database
 from tests.services import sqlite_url
 
@@ -16,3 +17,4 @@ async def test_w01_to_w39_agent_v4_replay_on_sqlite(tmp_path: Path) -> None:
     reset_database(settings)
     async with app_client(settings) as client:
         await replay_agent_v4(client, ADMIN)
+        await replay_agent_v4_replicas(client, ADMIN)

@@ -14,7 +14,7 @@ from spotopt.application.replica_access import lock_agent
 from spotopt.application.replica_supply import ReplicaSupply
 from spotopt.domain import replica_notices
 from spotopt.domain.agents import Agent
-from spotopt.domain.emergency import secure_replica
+from spotopt.domain.emergency import replacement_allowed, secure_replica
 from spotopt.domain.episodes import InterruptionEpisode
 from spotopt.domain.errors import InvalidValueError, SettingDisabledError
 from spotopt.domain.events import DomainEvent
@@ -109,18 +109,22 @@ class CreateReplica:
 
     async def _allowed_episode(self, agent: Agent) -> InterruptionEpisode | None:
         """RP-5/RP-6 for an agent-launched replica: manual-replica mode without a live replica, or an open episode
-        without one (the replica then serves it); the episode to attach to, if any.
+        without one and with a replacement left (the replica then serves it); the episode to attach to, if any.
         """
         live = list(await self._uow.replicas.list_for_agent(agent.agent_id))
         episodes = list(await self._uow.episodes.find_open(agent.agent_id))
         taken = {r.episode_id for r in live}
-        free = next((e for e in episodes if e.episode_id not in taken), None)
+        waiting = [e for e in episodes if e.episode_id not in taken]
+        # RP-6: after its replica ended an episode takes at most 2 replacements, agent-launched ones included.
+        free = next((e for e in waiting if e.replica_id is None or replacement_allowed(e)), None)
         if agent.manual_replica_enabled and not live:
             return free
         if not agent.manual_replica_enabled and free is not None:
             return free
         if agent.manual_replica_enabled:
             reason = "standby_exists"
+        elif waiting:
+            reason = "replacement_limit_reached"
         else:
             reason = "episode_has_replica" if episodes else "no_open_episode"
         raise ConflictError("A replica is not allowed now (RP-5, RP-6)", code="replica_not_allowed", reason=reason)

@@ -23,7 +23,7 @@ from spotopt.entrypoints.http.controllers.health import health
 from spotopt.entrypoints.http.controllers.replicas import ReplicaController
 from spotopt.entrypoints.http.dashboard import saq_dashboard
 from spotopt.entrypoints.http.errors import exception_handlers
-from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware
+from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 
 API_GROUPS = ("agent", "replica", "client", "notification", "admin")
@@ -52,6 +52,7 @@ def create_app(
         route_handlers=[router, health],
         exception_handlers=exception_handlers,
         middleware=[make_body_middleware(settings.max_body_bytes)],
+        before_request=strict_json_body,
         request_max_body_size=None,
         lifespan=[lifespan],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,

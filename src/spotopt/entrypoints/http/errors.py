@@ -75,6 +75,7 @@ def _api(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers, **exc.detail)
 
 
+_FIELD_REASONS = {"Object missing required field": "is required", "Object contains unknown field": "is not allowed"}
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?:\.)?(?P<path>[^`]*)`)?$")
 
 
@@ -88,10 +89,11 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
         reason = "must be a JSON object" if "array" in reason or "Expected" in reason else reason
     if reason.startswith("'") and reason.endswith("'"):
         reason = "is required"
-    if reason.startswith("Object missing required field"):
-        missing = reason.split("`")[1] if "`" in reason else ""
-        field = f"{field}.{missing}" if field != "body" and missing else (missing or field)
-        reason = "is required"
+    for prefix, plain in _FIELD_REASONS.items():
+        if reason.startswith(prefix):
+            named = reason.split("`")[1] if "`" in reason else ""
+            field = f"{field}.{named}" if field != "body" and named else (named or field)
+            reason = plain
     return error_response(400, "validation_error", f"Invalid {field}: {reason}", field=field, reason=reason)
 
 

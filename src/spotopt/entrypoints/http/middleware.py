@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids on every response, and the body rules of api.md §1.1."""
+"""ASGI middleware and a request hook: request ids on every response, and the body rules of api.md §1.1, §1.4."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
+
+from spotopt.entrypoints.http.errors import ApiError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -16,10 +22,14 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_JSON_UTF8 = b"application/json; charset=utf-8"
+_NO_UNKNOWN_FIELDS = {"client", "notification", "admin"}  # §1.4: C*, N*, M* reject unknown body fields
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Every response carries ``X-Request-ID``: the inbound value when well-formed, else a new UUID."""
+    """Every response carries ``X-Request-ID``: the inbound value when well-formed, else a new UUID; JSON
+    responses say ``charset=utf-8`` (§1.1; Litestar sends bare ``application/json``).
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,7 +41,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers = [
+                    (k, _JSON_UTF8 if k.lower() == b"content-type" and v == b"application/json" else v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"x-request-id"
+                ]
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
@@ -105,3 +119,26 @@ def make_body_middleware(max_bytes: int) -> Any:
         return middleware
 
     return factory
+
+
+async def strict_json_body(request: Request[Any, Any, Any]) -> None:
+    """§1.1, §1.4, run after the guards and before the handler: a POST/PUT body is well-formed JSON (first), one
+    object, converted strictly into the route's body type. Litestar converts leniently (``"true"``/``1`` → true,
+    ``"1.5"`` → 1.5), and routes without a body type would otherwise accept any bytes.
+    """
+    if request.method not in {"POST", "PUT"}:
+        return
+    handler = request.route_handler
+    field = handler.parsed_fn_signature.parameters.get("data")
+    try:
+        raw = msgspec.json.decode(await request.body() or b"{}")
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "malformed_json", "The request body is not valid JSON") from exc
+    try:
+        msgspec.convert(raw, field.annotation if field else dict[str, Any], strict=True)
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).partition(" - at `$")
+        raise ValidationException(extra=[{"key": path.strip("`.") or "data", "message": message}]) from exc
+    if field is None and raw and handler.opt.get("group") in _NO_UNKNOWN_FIELDS:
+        unknown = f"Object contains unknown field `{next(iter(raw))}`"
+        raise ValidationException(extra=[{"key": "data", "message": unknown}])
