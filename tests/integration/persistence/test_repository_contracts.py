@@ -21,6 +21,7 @@ from spotopt.application.ports import UnitOfWork
 from spotopt.domain.agents import Agent
 from spotopt.domain.clients import Client
 from spotopt.domain.ledger import CloseReason, close_entry, open_entry, split_entry
+from spotopt.domain.switches import CleanupRecord
 from spotopt.domain.values import (
     ClientId,
     CommandId,
@@ -500,3 +501,41 @@ async def test_in8_after_a_flush_open_entry_sees_this_transactions_split(backend
         current = await uow.ledger.open_entry(client.client_id, OLD)
     assert current is not None
     assert (current.role, current.started_at) == (InstanceRole.KEPT_OLD, T0 + timedelta(minutes=5))
+
+
+# --- admin tokens, cleanup records ----------------------------------------------------------------------------------
+
+
+async def test_admin_tokens_are_found_by_hash_only(backend: Backend) -> None:
+    digest = new_id().replace("-", "") * 2  # 64 hex characters, like a SHA-256 digest
+    async with backend.uow() as uow:
+        assert not await uow.admin_tokens.exists(digest)
+        await uow.admin_tokens.add(digest, digest[-4:], T0)
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.admin_tokens.exists(digest)
+        assert not await uow.admin_tokens.exists(digest[::-1])
+
+
+async def test_cleanup_records_are_found_by_agent_and_reported_time(backend: Backend) -> None:
+    client, agent = await seeded(backend)
+    record = CleanupRecord(
+        record_id=new_id(),
+        client_id=client.client_id,
+        agent_id=agent.agent_id,
+        received_at=T0,
+        reported_at=T0 - timedelta(seconds=5),
+        deleted_snapshots=2,
+        deleted_amis=1,
+        failed_count=0,
+        body={"snapshots": {"deleted": ["snap-1", "snap-2"]}},
+    )
+    async with backend.uow() as uow:
+        await uow.cleanups.add(record)
+        await uow.commit()
+    async with backend.uow() as uow:
+        found = await uow.cleanups.find_by_reported_at(agent.agent_id, T0 - timedelta(seconds=5))
+        missing = await uow.cleanups.find_by_reported_at(agent.agent_id, T0)
+    assert found is not None
+    assert (found.record_id, found.deleted_snapshots, found.body) == (record.record_id, 2, record.body)
+    assert missing is None
