@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from spotopt.adapters.persistence import tables as t
+from spotopt.adapters.persistence.types import UTCDateTime
 from spotopt.application.job_schedule import JobActivity
 from spotopt.application.jobs import JobRun, RunStatus
 
@@ -79,13 +80,25 @@ def _to_run(row: Row[Any]) -> JobRun:
 
 
 async def read_activity(conn: AsyncConnection) -> JobActivity:
-    """Newest and oldest run start and every job's newest tick, in one query (for the H1 monitor)."""
+    """Newest and oldest run start and every job's newest tick that did not fail, in one query (H1 monitor).
+
+    A failed run counts as a missed tick, so a job that keeps failing turns ``background_jobs`` to ``stalled``
+    after two ticks and the failure shows in /health (issue 4), not only on the dashboard.
+    """
+    not_failed = case((_C.status != RunStatus.ERROR.value, _C.tick))
     stmt = select(
-        _C.job, func.max(_C.tick).label("tick"), func.max(_C.started_at).label("last"), func.min(_C.started_at)
+        _C.job,
+        func.max(not_failed, type_=UTCDateTime()).label("tick"),
+        func.max(_C.started_at).label("last"),
+        func.min(_C.started_at),
     ).group_by(_C.job)
     rows = (await conn.execute(stmt)).all()
     return JobActivity(
         last_started_at=max((r[2] for r in rows), default=None),
         first_started_at=min((r[3] for r in rows), default=None),
-        last_ticks={r[0]: r[1] for r in rows},
+        last_ticks={r[0]: _aware(r[1]) for r in rows if r[1] is not None},
     )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
