@@ -4,15 +4,17 @@ and the "writes nothing" database snapshot."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 from litestar import Litestar
 from litestar.handlers import BaseRouteHandler
 from litestar.testing import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select
 
 from spotopt.adapters.persistence.tables import metadata
 from spotopt.application.ports import UnitOfWork
@@ -100,6 +102,31 @@ def snapshot(engine: Engine) -> dict[str, list[str]]:
         return {t.name: sorted(map(repr, conn.execute(select(t)).all())) for t in metadata.sorted_tables}
 
 
+@dataclass
+class Database:
+    """The app's SQLite file, read with a sync engine. ``rows()`` re-reads every table only when SQLite reports a
+    commit by another connection since the last read (``PRAGMA data_version``), which keeps the matrix fast."""
+
+    path: Path
+    engine: Engine = field(init=False)
+    _probe: sqlite3.Connection = field(init=False)
+    _cached: tuple[int, dict[str, list[str]]] | None = None
+
+    def __post_init__(self) -> None:
+        self.engine = create_engine(f"sqlite:///{self.path}")
+        self._probe = sqlite3.connect(self.path)
+
+    def rows(self) -> dict[str, list[str]]:
+        version = int(self._probe.execute("PRAGMA data_version").fetchone()[0])
+        if self._cached is None or self._cached[0] != version:
+            self._cached = (version, snapshot(self.engine))
+        return self._cached[1]
+
+    def close(self) -> None:
+        self._probe.close()
+        self.engine.dispose()
+
+
 def assert_same_rows(before: dict[str, list[str]], after: dict[str, list[str]]) -> None:
     """CC-1: a failing request writes nothing; only ``auth_failed``/``validation_error`` events may appear."""
     changed = {name for name in before if before[name] != after[name]}
@@ -113,7 +140,7 @@ class World:
     """One app over one SQLite file: client A (the token's client), client B (foreign), client C (inactive)."""
 
     http: Http
-    engine: Engine
+    db: Database
     own: dict[str, str]
     foreign: dict[str, str]
     client_headers: dict[str, str]
@@ -126,9 +153,9 @@ class World:
         self, method: str, path: str, headers: Mapping[str, str], content: bytes | None = None
     ) -> httpx.Response:
         """Send a request that must fail, and assert it wrote nothing."""
-        before = snapshot(self.engine)
+        before = self.db.rows()
         response = self.http.request(method, path, headers=dict(headers), content=content)
-        assert_same_rows(before, snapshot(self.engine))
+        assert_same_rows(before, self.db.rows())
         return response
 
 
@@ -168,7 +195,7 @@ def in_app(http: Http, work: Any) -> Any:
     return http.blocking_portal.call(run)
 
 
-def build_world(http: Http, engine: Engine) -> World:
+def build_world(http: Http, db: Database) -> World:
     own_client, own_headers = _new_client(http, "Matrix Own")
     foreign_client, foreign_headers = _new_client(http, "Matrix Foreign")
     inactive_client, inactive_headers = _new_client(http, "Matrix Inactive")
@@ -182,7 +209,7 @@ def build_world(http: Http, engine: Engine) -> World:
     in_app(http, deactivate)
     return World(
         http=http,
-        engine=engine,
+        db=db,
         own=_agent_with_children(http, own_client, own_headers),
         foreign=_agent_with_children(http, foreign_client, foreign_headers),
         client_headers=own_headers,

@@ -62,6 +62,7 @@ from spotopt.application.use_cases.list_agents_for_job import ListAgentsForJob
 from spotopt.application.use_cases.list_replicas import ListReplicas
 from spotopt.application.use_cases.poll_commands import PollCommands
 from spotopt.application.use_cases.promote_replica import PromoteReplica
+from spotopt.application.use_cases.record_auth_failure import RecordAuthFailure
 from spotopt.application.use_cases.record_heartbeat import RecordHeartbeat
 from spotopt.application.use_cases.record_pricing_report import RecordPricingReport
 from spotopt.application.use_cases.regenerate_client_token import RegenerateClientToken
@@ -128,7 +129,7 @@ class AdaptersProvider(Provider):
 
 class UseCasesProvider(Provider):
     scope = Scope.REQUEST
-    services = provide_all(LedgerBook, Placement, ListAgentsForJob)
+    services = provide_all(LedgerBook, Placement, ListAgentsForJob, RecordAuthFailure)
     replica_services = provide_all(
         ReplicaPools, ReplicaSupply, Promotion, Failover, ReplicaEffects, SignalHandling, EpisodeWatch, StandbyUpkeep
     )

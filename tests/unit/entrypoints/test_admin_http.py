@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import create_engine, select
+
+from spotopt.adapters.persistence.tables import system_events
 from tests.http_app import ADMIN_TOKEN, app_client, make_settings, reset_database
 from tests.services import sqlite_url
 
@@ -99,3 +102,22 @@ async def test_bad_input_gets_json_errors_never_html(tmp_path: Path) -> None:
         method = await client.get("/api/admin/clients/create", headers=ADMIN)
         assert method.status_code == 405
         assert "POST" in method.headers["allow"]
+
+
+async def test_auth_failed_is_recorded_once_per_source_per_minute_without_the_token(tmp_path: Path) -> None:
+    settings = make_settings(sqlite_url(tmp_path), tmp_path)
+    reset_database(settings)
+    bad = "spo_" + "x" * 43
+    async with app_client(settings) as client:
+        for _ in range(3):
+            response = await client.get("/api/agents/a/config", headers={"Authorization": f"Bearer {bad}"})
+            assert response.status_code == 401
+    engine = create_engine(settings.database_url.replace("+aiosqlite", ""))
+    with engine.connect() as conn:
+        rows = conn.execute(select(system_events).where(system_events.c.type == "auth_failed")).mappings().all()
+    engine.dispose()
+    assert len(rows) == 1
+    assert rows[0]["metadata"]["reason"] == "invalid_token"
+    assert rows[0]["metadata"]["path"] == "/api/agents/a/config"
+    assert bad not in rows[0]["message"]
+    assert bad not in str(rows[0]["metadata"])

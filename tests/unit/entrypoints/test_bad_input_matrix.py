@@ -24,13 +24,12 @@ from typing import Any
 import httpx
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import create_engine
 
 from spotopt.entrypoints.http.app import create_app
 from spotopt.entrypoints.http.auth import AUTH_FAILURES
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from tests.agent_v4 import NEW, OLD, SHUTDOWN, register_body
-from tests.bad_input import ADMIN, JSON, Route, World, api_routes, assert_error, build_world
+from tests.bad_input import ADMIN, JSON, REQUEST_ID, Database, Route, World, api_routes, assert_error, build_world
 from tests.http_app import make_settings, reset_database
 from tests.services import sqlite_url
 
@@ -128,6 +127,7 @@ SPOT_CHECKS: list[tuple[str, dict[str, Any], str]] = [
 
 
 def _id_cases() -> list[tuple[Route, str]]:
+    """Unknown (``None``, 300 chars) and foreign ids; an admin sees every client, so M* routes have no foreign case."""
     cases = []
     for route in (r for r in ROUTES if r.params):
         cases += [(route, "None"), (route, "long")] + ([(route, "foreign")] if route.realm == "client" else [])
@@ -159,15 +159,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("bad-input")
     settings = make_settings(sqlite_url(tmp), tmp)
     reset_database(settings)
-    engine = create_engine(f"sqlite:///{tmp / 'spotopt.db'}")
+    db = Database(tmp / "spotopt.db")
     with TestClient(app=create_app(settings)) as http:
-        yield build_world(http, engine)
-    engine.dispose()
+        yield build_world(http, db)
+    db.close()
 
 
 @pytest.fixture(autouse=True)
 def fresh_limits(world: World) -> None:
-    world.http.app.state.rate_limiter = FixedWindowLimiter()
+    """Empty rate-limit counters per test, in one window that cannot roll over mid-test (no flaky 429 checks)."""
+    world.http.app.state.rate_limiter = FixedWindowLimiter(window_seconds=10**9)
 
 
 def test_s1_2_every_api_route_is_in_the_matrix_behind_a_realm() -> None:
@@ -329,6 +330,7 @@ def test_w02_get_with_json_content_type_and_no_body_is_served(world: World, rout
     response = world.http.get(route.path(world.own), headers={**world.headers(route.realm), **JSON})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert REQUEST_ID.match(response.headers["x-request-id"])
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "DELETE"], ids=str)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -10,13 +11,17 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
-from spotopt.application.errors import AuthenticationError
+from spotopt.application.errors import AuthenticationError, ForbiddenError
 from spotopt.application.use_cases.authenticate import Authenticate, AuthenticateQuery, Principal, Realm
+from spotopt.application.use_cases.record_auth_failure import RecordAuthFailure, RecordAuthFailureCommand
 from spotopt.domain.values import ClientId
 from spotopt.entrypoints.http.errors import ApiError
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 
 AUTH_FAILURES = "auth_failures"
+AUTH_FAILED_EVENT = "auth_failed_event"
+SAMPLED_FAILURES = frozenset({"invalid_token", "client_inactive"})
+log = logging.getLogger("spotopt.http")
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -67,12 +72,25 @@ async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], realm: R
     use_case = await container.get(Authenticate)
     try:
         principal = await use_case.execute(AuthenticateQuery(token=token, realm=realm))
-    except AuthenticationError as exc:
+    except (AuthenticationError, ForbiddenError) as exc:
         if exc.code == "invalid_token":
             limiter.hit(AUTH_FAILURES, source, settings.auth_failure_limit)
+        if exc.code in SAMPLED_FAILURES and limiter.hit(AUTH_FAILED_EVENT, source, 1) is None:
+            await _record_failure(connection, source, exc.code)
         raise
     connection.state.principal = principal
     return principal
+
+
+async def _record_failure(connection: ASGIConnection[Any, Any, Any, Any], source: str, reason: str) -> None:
+    """§1.2: event ``auth_failed``, at most one per source address per minute, in its own transaction."""
+    container: AsyncContainer = connection.app.state.dishka_container
+    try:
+        async with container() as scope:
+            command = RecordAuthFailureCommand(source_address=source, reason=reason, path=connection.url.path)
+            await (await scope.get(RecordAuthFailure)).execute(command)
+    except Exception:  # the 401/403 answer never depends on the audit trail
+        log.warning("could not record auth_failed from %s", source, exc_info=True)
 
 
 async def client_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -76,7 +76,6 @@ def _api(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
 
 
 _FIELD_REASONS = {"Object missing required field": "is required", "Object contains unknown field": "is not allowed"}
-_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?:\.)?(?P<path>[^`]*)`)?$")
 
 
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
