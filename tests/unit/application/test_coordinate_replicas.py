@@ -434,4 +434,3 @@ async def test_the_coordinator_visits_agents_that_need_it_by_agent_id() -> None:
 async def _pool(world: ReplicaWorld, agent, pool_id: str):  # type: ignore[no-untyped-def]
     candidates = await world.supply.pools.candidates(agent.instance_type, agent.region, world.clock.now())
     return next(c for c in candidates if c.pool_id == pool_id)
-
