@@ -153,6 +153,7 @@ class SignalHandling:
             r8=answer.r8,
             r9=answer.r9,
             promotion=promotion,
+            command_id=episode.fallback_command_id,
             now=now,
         )
 

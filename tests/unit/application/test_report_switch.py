@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spotopt.application.errors import ConflictError
 from spotopt.application.use_cases.report_switch import ReportSwitchResult
 from spotopt.domain.agents import Agent
 from spotopt.domain.commands import Command
@@ -529,3 +530,25 @@ async def test_pitfall2_property_r5_first_and_s3_first_give_the_same_roles_origi
     r5_first = await arrival_order(r5_first=True, **options)  # type: ignore[arg-type]
     s3_first = await arrival_order(r5_first=False, **options)  # type: ignore[arg-type]
     assert r5_first == s3_first
+
+
+async def test_cm9_an_explicit_command_id_of_a_never_delivered_command_is_not_pinned() -> None:
+    world = AgentWorld()
+    agent = await world.registered()
+    pending = await world.queue(agent, target_pool_id="t3.medium.us-east-1b")
+    await report(world, agent, command_id=pending.command_id)
+    assert (pending.status, pending.lease_pinned) == (CommandStatus.PENDING, False)
+
+
+async def test_in1_a_switch_report_naming_another_agents_instance_is_refused_and_changes_nothing() -> None:
+    world = AgentWorld()
+    client = await world.add_client()
+    first = await world.registered(client)
+    second = await world.registered(client, logical_agent_id="web-2", instance_id=NEW)
+    commits = world.uow.commits
+    with pytest.raises(ConflictError) as refused:
+        await report(world, first)  # OLD → NEW, but NEW is the other agent's primary
+    assert refused.value.code == "instance_in_use"
+    assert world.uow.commits == commits
+    assert world.uow.store.instances[(client.client_id, NEW)].agent_id == second.agent_id
+    assert first.primary_instance_id == OLD

@@ -131,11 +131,22 @@ class Tracker:
     def _key(spec: EntitySpec, values: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(values[k] for k in spec.primary_key)
 
-    def load(self, entity_type: type[Any], row: Mapping[str, Any]) -> Any:
+    def load(self, entity_type: type[Any], row: Mapping[str, Any], *, refresh: bool = False) -> Any:
+        """The entity of ``row``; the same object for the same row within the transaction.
+
+        ``refresh`` (a locking read): an entity this transaction has not changed is brought up to the row just
+        read, so a decision taken under the lock never rests on state read before it (CC-3).
+        """
         spec = SPECS[entity_type]
         key = (entity_type, self._key(spec, row))
         if key in self._seen:
-            return self._seen[key][0]
+            entity, snapshot = self._seen[key]
+            if refresh and snapshot is not None and to_row(entity) == snapshot:
+                fresh = to_domain(entity_type, row)
+                for f in dataclasses.fields(entity_type):
+                    setattr(entity, f.name, getattr(fresh, f.name))
+                self._seen[key] = (entity, to_row(entity))
+            return entity
         entity = to_domain(entity_type, row)
         self._seen[key] = (entity, to_row(entity))
         return entity

@@ -88,7 +88,7 @@ class _Base:
         if for_update:
             stmt = stmt.with_for_update()
         row = (await self._session.execute(stmt)).mappings().first()
-        return None if row is None else self._tracker.load(entity, row)
+        return None if row is None else self._tracker.load(entity, row, refresh=for_update)
 
     async def _many(self, entity: type[E], stmt: Select[Any]) -> list[E]:
         rows = (await self._session.execute(stmt)).mappings().all()

@@ -48,10 +48,6 @@ def Ratio() -> Numeric[Any]:  # noqa: N802
     return Numeric(10, 4, asdecimal=True)
 
 
-def Id() -> String:  # noqa: N802
-    return String(36)
-
-
 def Text(length: int = 255) -> String:  # noqa: N802
     return String(length)
 

@@ -150,7 +150,8 @@ class RecordHeartbeat:
         """H-4 → R-6: the sighting becomes the primary (agent row locked, CC-3)."""
         locked = await self._uow.agents.get_for_update(agent.client_id, agent.agent_id)
         sighting = await self._uow.sightings.get(agent.client_id, named)
-        if locked is None or sighting is None:
+        # Re-decide under the lock: a switch or promotion may have given the agent a live primary meanwhile.
+        if locked is None or sighting is None or await self._primary_live(locked, now):
             return []
         await self._uow.sightings.delete(sighting)
         new = Instance(

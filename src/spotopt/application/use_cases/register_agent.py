@@ -89,6 +89,13 @@ class RegisterAgent:
             command.client_id, command.logical_agent_id, for_update=True
         )
         if agent is None:
+            # Two first registrations of one logical id: the client row lock serialises them, and this locking
+            # re-read sees the agent the other one created, so both answer with the same agent_id (R-8, W12).
+            await self._uow.clients.get_for_update(command.client_id)
+            agent = await self._uow.agents.find_active_by_logical_id(
+                command.client_id, command.logical_agent_id, for_update=True
+            )
+        if agent is None:
             agent, events = await self._create(command, iid, now)
             case = RegistrationCase.NEW_AGENT
         else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from spotopt.application.errors import NotFoundError
+from spotopt.application.errors import ConflictError, NotFoundError
 from spotopt.application.events import record_events
 from spotopt.application.placement import OldPrimaryFate, Placement
 from spotopt.application.ports import Clock, UnitOfWork
@@ -128,15 +128,20 @@ class ReportSwitch:
     ) -> list[DomainEvent]:
         old = await self._uow.instances.get(agent.client_id, command.old.instance_id)
         new = await self._uow.instances.get(agent.client_id, command.new.instance_id)
+        if new is not None and new.agent_id != agent.agent_id:
+            # IN-1: an instance belongs to one agent; another agent's instance never becomes this one's primary.
+            raise ConflictError("The new instance belongs to another agent", code="instance_in_use")
         events: list[DomainEvent] = []
-        if new is not None and new.agent_id == agent.agent_id and new.role is InstanceRole.PRIMARY:
+        if new is not None and new.role is InstanceRole.PRIMARY:
             if old is not None and timing.old_terminated_at is not None and not old.is_terminated:
                 await self._placement.terminate(
                     old, TerminationReason.SWITCHED_AWAY, timing.old_terminated_at, now, confirmed=True
                 )
         else:
             events += await self._take_over(agent, command, correlated, timing, old, new, now)
-        if correlated is not None:
+        if correlated is not None and correlated.status is not CommandStatus.PENDING:
+            # CM-9: pinning proves execution; a command that was never handed out is not pinned (it would block
+            # the queue with a lease nobody holds).
             correlated.pin(now)
             if correlated.status is CommandStatus.DELIVERED:
                 correlated.complete(now, "completed by switch report")

@@ -13,6 +13,7 @@ from typing import Any
 
 from dishka import AsyncContainer
 
+from spotopt.application.errors import UnavailableError
 from spotopt.application.job_schedule import DEFAULT_JOB_SPECS
 from spotopt.application.jobs import JobName
 from spotopt.application.ports import AgentRef
@@ -147,6 +148,9 @@ async def _each_agent(
                     visited += int(await run(one, ref))
             except DomainError as exc:
                 log.warning("%s: agent %s skipped: %s", job, ref.agent_id, exc.message)
+                failed.append(ref.agent_id)
+            except UnavailableError as exc:  # lock contention or a lost connection: this agent waits for the next tick
+                log.warning("%s: agent %s skipped: %s", job, ref.agent_id, exc)
                 failed.append(ref.agent_id)
         if len(refs) < AGENT_PAGE:
             break
