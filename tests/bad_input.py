@@ -16,7 +16,8 @@ from litestar.handlers import BaseRouteHandler
 from litestar.testing import TestClient
 from sqlalchemy import Engine, create_engine, select
 
-from spotopt.adapters.persistence.tables import metadata
+import spotopt.adapters.persistence.tables  # noqa: F401 - declares every table on the metadata
+from spotopt.adapters.persistence.schema import metadata
 from spotopt.application.ports import UnitOfWork
 from spotopt.domain.values import ClientId
 from spotopt.entrypoints.http.auth import admin_guard, client_guard

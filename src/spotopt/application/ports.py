@@ -32,7 +32,7 @@ from spotopt.domain.retention import RetentionRule
 from spotopt.domain.sightings import UnattachedSighting
 from spotopt.domain.snapshots import ClientGrowthSnapshot, ClientLifetime, SavingsDailySnapshot, SavingsMonthlySnapshot
 from spotopt.domain.switches import CleanupRecord, Switch
-from spotopt.domain.values import AgentId, ClientId, CommandId, EpisodeId, InstanceId, ReplicaId, ReplicaStatus
+from spotopt.domain.values import AgentId, ClientId, CommandId, EpisodeId, ReplicaStatus
 
 
 class Clock(Protocol):
@@ -478,9 +478,6 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
     async def flush(self) -> None: ...
-
-
-__all__ = ["AgentId", "ClientId", "CommandId", "EpisodeId", "InstanceId", "ReplicaId"]
 
 
 class DatabaseProbe(Protocol):

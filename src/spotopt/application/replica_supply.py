@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from spotopt.application.errors import ConflictError
 from spotopt.application.ledger_book import LedgerBook
 from spotopt.application.ports import UnitOfWork
 from spotopt.application.replica_pools import ReplicaPools
@@ -231,10 +230,4 @@ def _fallback_command(agent: Agent, episode: InterruptionEpisode, key: str, now:
         episode_id=episode.episode_id,
         idempotency_key=key,
         deadline=episode.deadline or now,
-    )
-
-
-def refuse_in_use(instance_id: str, code: str) -> ConflictError:
-    return ConflictError(
-        "The instance id belongs to another instance of the client", code=code, instance_id=instance_id
     )

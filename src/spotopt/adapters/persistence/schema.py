@@ -27,7 +27,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeEngine
@@ -144,6 +143,3 @@ def define(
         Index(f"ix_{name}_{'_'.join(cols)}", *[table.c[c] for c in cols])
     SPECS[entity] = EntitySpec(entity, table, tuple(primary_key), flat, field_types, dict(computed or {}))
     return table
-
-
-LONG_TEXT = Text()

@@ -243,5 +243,3 @@ savings_monthly = define(
 )
 
 client_growth_daily = define(ClientGrowthSnapshot, "client_growth_daily", ["day"], overrides={"day": Date()})
-
-__all__ = ["Money", "metadata"]

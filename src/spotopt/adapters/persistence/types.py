@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Numeric, String
+from sqlalchemy import DateTime, Dialect, Numeric, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -50,6 +50,3 @@ def Ratio() -> Numeric[Any]:  # noqa: N802
 
 def Text(length: int = 255) -> String:  # noqa: N802
     return String(length)
-
-
-JsonColumn = JSON

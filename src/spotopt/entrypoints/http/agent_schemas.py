@@ -9,7 +9,7 @@ import msgspec
 
 from spotopt.application.views import AgentConfigView
 from spotopt.domain.commands import Command
-from spotopt.entrypoints.http.wire import dt, num
+from spotopt.entrypoints.http.wire import dt
 
 INSTANCE_ID = r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"
 Ec2Id = Annotated[str, msgspec.Meta(pattern=INSTANCE_ID)]
@@ -191,6 +191,3 @@ def command_body(command: Command) -> dict[str, Any]:
         "delivery_count": command.delivery_count,
         "superseded_command_id": command.superseded_command_id,
     }
-
-
-__all__ = ["num"]

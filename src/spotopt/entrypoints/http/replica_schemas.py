@@ -23,7 +23,6 @@ Text255 = Annotated[str, msgspec.Meta(max_length=255)]
 Zones = Annotated[list[Annotated[str, msgspec.Meta(max_length=32)]], msgspec.Meta(max_length=50)]
 Tags = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
 KindName = Literal["manual", "automatic-rebalance", "automatic-termination"]
-StatusName = Literal["launching", "syncing", "ready", "promoted", "terminated", "failed"]
 SyncName = Literal["initializing", "syncing", "synced", "out-of-sync"]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from spotopt.adapters.persistence.tables import metadata
+import spotopt.adapters.persistence.tables  # noqa: F401 - declares every table on the metadata
+from spotopt.adapters.persistence.schema import metadata
 
 config = context.config
 
