@@ -18,11 +18,12 @@ from sqlalchemy import Engine, create_engine, select
 
 import spotopt.adapters.persistence.tables  # noqa: F401 - declares every table on the metadata
 from spotopt.adapters.persistence.schema import metadata
-from spotopt.application.ports import UnitOfWork
-from spotopt.domain.values import ClientId
+from spotopt.application.ports.uow import UnitOfWork
+from spotopt.domain.shared.ids import ClientId
 from spotopt.entrypoints.http.auth import admin_guard, client_guard
-from tests.agent_v4 import register_body
-from tests.factories import make_command, make_replica
+from tests.agent_v4.agent import register_body
+from tests.factories.commands import make_command
+from tests.factories.replicas import make_replica
 from tests.http_app import ADMIN_TOKEN
 
 Http = TestClient[Litestar]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from spotopt.application.decision_inputs import rules_decision
-from spotopt.domain.decision_guards import DecisionInput
-from spotopt.domain.decisions import Decision
-from spotopt.domain.policy import EngineKind, PolicyDocument
+from spotopt.application.decisions.decision_inputs import rules_decision
+from spotopt.domain.decisions.decision import Decision
+from spotopt.domain.decisions.inputs import DecisionInput
+from spotopt.domain.decisions.policy import EngineKind, PolicyDocument
 
 
 class RulesDecisionEngine:

@@ -12,8 +12,9 @@ from redis.exceptions import RedisError
 from saq import Job, Queue
 from saq.queue.redis import RedisQueue
 
-from spotopt.application.job_schedule import JobSpec
-from spotopt.application.jobs import JobName, run_key, utc_iso
+from spotopt.application.jobs.names import JobName, run_key
+from spotopt.application.jobs.schedule import JobSpec
+from spotopt.domain.shared.time import utc_iso
 
 log = logging.getLogger("spotopt.jobs")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spotopt.domain.policy import PolicyDocument
+from spotopt.domain.decisions.policy import PolicyDocument
 
 
 class BuiltinPolicyStore:

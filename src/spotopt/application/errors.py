@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spotopt.domain.errors import DomainError
+from spotopt.domain.shared.errors import DomainError
 
 
 class NotFoundError(DomainError):

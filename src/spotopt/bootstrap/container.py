@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from dishka import AsyncContainer, Provider, ValidationSettings, make_async_container
+from typing import Any
 
-from spotopt.bootstrap.providers import default_providers
+from dishka import (
+    AsyncContainer,
+    Provider,
+    ValidationSettings,
+    make_async_container,
+)
+
+from spotopt.bootstrap.providers.adapters import AdaptersProvider
+from spotopt.bootstrap.providers.background import JobsProvider
+from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
+from spotopt.bootstrap.providers.use_cases import UseCasesProvider
 from spotopt.bootstrap.settings import Settings
 
 
@@ -17,3 +27,7 @@ def make_container(settings: Settings, *overrides: Provider, extra: tuple[Provid
         context={Settings: settings},
         validation_settings=ValidationSettings(nothing_overridden=True, implicit_override=True),
     )
+
+
+def default_providers() -> list[Any]:
+    return [InfrastructureProvider(), AdaptersProvider(), UseCasesProvider(), JobsProvider()]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests import services
-from tests.agent_v4 import replay_agent_v4
-from tests.agent_v4_replicas import replay_agent_v4_replicas
+from tests.agent_v4.agent import replay_agent_v4
+from tests.agent_v4.replicas import replay_agent_v4_replicas
 from tests.http_app import ADMIN_TOKEN, app_client, make_settings, reset_database
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}

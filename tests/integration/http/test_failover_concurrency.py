@@ -25,7 +25,7 @@ from spotopt.adapters.persistence.engine import sync_url
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.http.app import create_app
 from tests import services
-from tests.agent_v4 import iso, pricing_body, register_body
+from tests.agent_v4.agent import iso, pricing_body, register_body
 from tests.http_app import ADMIN_TOKEN, make_settings, reset_database
 
 CALLS = 20

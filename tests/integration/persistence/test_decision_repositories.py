@@ -21,26 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
-from spotopt.application.decision_inputs import rules_decision
-from spotopt.application.ports import UnitOfWork
-from spotopt.domain.decision_guards import DecisionInput, Trigger, Verdict
-from spotopt.domain.decisions import Action, Decision
-from spotopt.domain.estimation import PoolSnapshot, PoolStats
-from spotopt.domain.policy import PolicyDocument
-from spotopt.domain.values import AgentId, CommandOrigin, CommandStatus, EpisodeState, Liveness, Mode, SignalKind
+from spotopt.application.decisions.decision_inputs import rules_decision
+from spotopt.application.ports.uow import UnitOfWork
+from spotopt.domain.agents.values import Liveness
+from spotopt.domain.commands.values import CommandOrigin, CommandStatus
+from spotopt.domain.decisions.decision import Action, Decision
+from spotopt.domain.decisions.estimation import PoolSnapshot, PoolStats
+from spotopt.domain.decisions.inputs import DecisionInput, Trigger, Verdict
+from spotopt.domain.decisions.policy import PolicyDocument
+from spotopt.domain.interruptions.values import EpisodeState, SignalKind
+from spotopt.domain.shared.ids import AgentId
+from spotopt.domain.shared.pools import Mode
 from tests import services
-from tests.fakes import InMemoryStore, InMemoryUnitOfWork
+from tests.factories.decisions import CHEAP, CURRENT, NOW, OTHER, add_signal, make_agent, make_command, open_episode
+from tests.fakes.store import InMemoryStore
+from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
-from tests.unit.application.decision_setup import (
-    CHEAP,
-    CURRENT,
-    NOW,
-    OTHER,
-    add_signal,
-    make_agent,
-    make_command,
-    open_episode,
-)
 
 D = Decimal
 _TABLES = [t.decisions, t.signals, t.commands, t.episodes, t.agents]

@@ -10,10 +10,11 @@ import pytest
 from spotopt.adapters.clock import SystemClock
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
-from spotopt.application.settings import AgentTimings
-from spotopt.application.use_cases.mark_stale_agents_offline import MarkStaleAgentsOffline
-from spotopt.domain.agents import Agent
-from spotopt.domain.values import AgentId, ClientId, Liveness
+from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline
+from spotopt.application.agents.timings import AgentTimings
+from spotopt.domain.agents.agent import Agent
+from spotopt.domain.agents.values import Liveness
+from spotopt.domain.shared.ids import AgentId, ClientId
 from tests import services
 from tests.http_app import make_settings, reset_database
 

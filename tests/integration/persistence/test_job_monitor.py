@@ -10,8 +10,8 @@ from pathlib import Path
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.job_runs import SqlAlchemyJobRuns
 from spotopt.adapters.persistence.probes import SqlAlchemyJobMonitor
-from spotopt.application.job_schedule import JobSpec, Schedule
-from spotopt.application.jobs import JobName, RunStatus
+from spotopt.application.jobs.names import JobName, RunStatus
+from spotopt.application.jobs.schedule import JobSpec, Schedule
 from tests import services
 from tests.http_app import make_settings, reset_database
 

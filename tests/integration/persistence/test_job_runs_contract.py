@@ -14,12 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.job_runs import SqlAlchemyJobRuns
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
-from spotopt.application.jobs import RunStatus
-from spotopt.application.ports import JobRuns, StaleAgent
-from spotopt.domain.agents import Agent
-from spotopt.domain.values import AgentId, ClientId, Lifecycle, Liveness
+from spotopt.application.jobs.names import RunStatus
+from spotopt.application.ports.agents import StaleAgent
+from spotopt.application.ports.system import JobRuns
+from spotopt.domain.agents.agent import Agent
+from spotopt.domain.agents.values import Lifecycle, Liveness
+from spotopt.domain.shared.ids import AgentId, ClientId
 from tests import services
-from tests.fakes import InMemoryJobRuns, InMemoryStore, InMemoryUnitOfWork
+from tests.fakes.store import InMemoryStore
+from tests.fakes.system import InMemoryJobRuns
+from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
 
 NOW = datetime(2026, 11, 28, 9, 0, 0, 123456, tzinfo=UTC)

@@ -23,45 +23,38 @@ from spotopt.adapters.persistence.engine import create_engine, create_sessionmak
 from spotopt.adapters.persistence.retention import SqlAlchemyRetentionStore
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.application.errors import ConflictError
-from spotopt.application.ledger_book import LedgerBook
-from spotopt.application.ports import (
-    AgentRef,
-    CommandRepository,
-    LedgerRepository,
-    RetentionStore,
-    SnapshotRepository,
-    UnitOfWork,
-)
-from spotopt.application.use_cases.accrue_ledger import AccrueLedger, AccrueLedgerCommand
-from spotopt.application.use_cases.clean_retention import CleanRetention, CleanRetentionCommand
-from spotopt.application.use_cases.snapshot_savings import SnapshotSavings, SnapshotSavingsCommand
-from spotopt.domain.ledger import CloseReason as Reason
-from spotopt.domain.ledger import LedgerEntry, LedgerPrice, close_entry, open_entry
-from spotopt.domain.pricing import OnDemandPrice
-from spotopt.domain.savings import DailySavings, MonthlySavings, SavingsHours
-from spotopt.domain.snapshots import ClientGrowthSnapshot, SavingsDailySnapshot, SavingsMonthlySnapshot
-from spotopt.domain.values import AgentId, ClientId, ClientStatus, CommandStatus, EpisodeState, InstanceId
+from spotopt.application.ledger.accrue_ledger import AccrueLedger, AccrueLedgerCommand
+from spotopt.application.ledger.ledger_book import LedgerBook
+from spotopt.application.ledger.snapshot_savings import SnapshotSavings, SnapshotSavingsCommand
+from spotopt.application.ports.agents import AgentRef
+from spotopt.application.ports.commands import CommandRepository
+from spotopt.application.ports.ledger import LedgerRepository, SnapshotRepository
+from spotopt.application.ports.system import RetentionStore
+from spotopt.application.ports.uow import UnitOfWork
+from spotopt.application.system.clean_retention import CleanRetention, CleanRetentionCommand
+from spotopt.domain.clients.client import ClientStatus
+from spotopt.domain.commands.values import CommandStatus
+from spotopt.domain.interruptions.values import EpisodeState
+from spotopt.domain.ledger.accrual import close_entry, open_entry
+from spotopt.domain.ledger.entry import CloseReason as Reason
+from spotopt.domain.ledger.entry import LedgerEntry, LedgerPrice
+from spotopt.domain.ledger.savings import DailySavings, MonthlySavings, SavingsHours
+from spotopt.domain.ledger.snapshots import ClientGrowthSnapshot, SavingsDailySnapshot, SavingsMonthlySnapshot
+from spotopt.domain.pricing.market import OnDemandPrice
+from spotopt.domain.shared.ids import AgentId, ClientId, InstanceId
 from tests import services
-from tests.factories import make_agent, make_client, make_command, make_episode, make_instance, make_switch
-from tests.fakes import (
-    FixedClock,
-    InMemoryCommandRepository,
-    InMemoryLedgerRepository,
-    InMemoryRetentionStore,
-    InMemorySnapshotRepository,
-    InMemoryStore,
-    InMemoryUnitOfWork,
-)
+from tests.factories.agents import make_agent, make_client, make_instance
+from tests.factories.commands import make_command, make_switch
+from tests.factories.ledger import ONDEMAND, POOL_A, at, port
+from tests.factories.pricing import make_bucket
+from tests.factories.replicas import make_episode
+from tests.factories.retention import NOW, expected_survivors, seed, survivors_in_database, survivors_in_memory
+from tests.fakes.commands import InMemoryCommandRepository
+from tests.fakes.ledger import InMemoryLedgerRepository, InMemorySnapshotRepository
+from tests.fakes.store import InMemoryStore
+from tests.fakes.system import FixedClock, InMemoryRetentionStore
+from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
-from tests.unit.application.ledger_setup import ONDEMAND, POOL_A, at, port
-from tests.unit.application.pricing_factories import make_bucket
-from tests.unit.application.retention_cases import (
-    NOW,
-    expected_survivors,
-    seed,
-    survivors_in_database,
-    survivors_in_memory,
-)
 
 _TABLES = [
     t.ledger_entries, t.commands, t.savings_daily, t.savings_monthly, t.client_growth_daily, t.clients, t.switches,

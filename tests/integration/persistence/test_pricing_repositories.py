@@ -19,17 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
-from spotopt.application.events import record_events
-from spotopt.application.ports import UnitOfWork
-from spotopt.domain.events import DomainEvent, Severity
-from spotopt.domain.gap_filling import InterpolationRecord, Neighbour, PeerChange
-from spotopt.domain.price_buckets import DataSource, InterpolationMethod
-from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, SpotPool
-from spotopt.domain.values import SourceType, new_id
+from spotopt.application.notifications.recording import record_events
+from spotopt.application.ports.uow import UnitOfWork
+from spotopt.domain.pricing.buckets import DataSource, InterpolationMethod
+from spotopt.domain.pricing.gaps import InterpolationRecord, Neighbour, PeerChange
+from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, SpotPool
+from spotopt.domain.pricing.sources import SourceType
+from spotopt.domain.shared.events import DomainEvent, Severity
+from spotopt.domain.shared.ids import new_id
 from tests import services
-from tests.fakes import InMemoryStore, InMemoryUnitOfWork
+from tests.factories.pricing import make_bucket, make_submission, pool
+from tests.fakes.store import InMemoryStore
+from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
-from tests.unit.application.pricing_factories import make_bucket, make_submission, pool
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 A, B, C = pool("a"), pool("b"), pool("c")

@@ -11,9 +11,10 @@ import pytest
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.failures import is_lock_contention
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
-from spotopt.domain.agents import Agent
-from spotopt.domain.replicas import Replica
-from spotopt.domain.values import AgentId, ClientId, ReplicaId, ReplicaKind, ReplicaStatus
+from spotopt.domain.agents.agent import Agent
+from spotopt.domain.replicas.replica import Replica
+from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus
+from spotopt.domain.shared.ids import AgentId, ClientId, ReplicaId
 from tests import services
 from tests.http_app import make_settings, reset_database
 

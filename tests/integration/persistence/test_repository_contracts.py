@@ -17,38 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.application.errors import ConflictError
-from spotopt.application.ports import UnitOfWork
-from spotopt.domain.agents import Agent
-from spotopt.domain.clients import Client
-from spotopt.domain.ledger import CloseReason, close_entry, open_entry, split_entry
-from spotopt.domain.switches import CleanupRecord
-from spotopt.domain.values import (
-    ClientId,
-    CommandId,
-    CommandStatus,
-    EpisodeState,
-    InstanceRole,
-    KeptReason,
-    ReplicaStatus,
-    new_id,
-)
+from spotopt.application.ports.uow import UnitOfWork
+from spotopt.domain.agents.agent import Agent
+from spotopt.domain.agents.values import InstanceRole, KeptReason
+from spotopt.domain.clients.client import Client
+from spotopt.domain.commands.switch import CleanupRecord
+from spotopt.domain.commands.values import CommandStatus
+from spotopt.domain.interruptions.values import EpisodeState
+from spotopt.domain.ledger.accrual import close_entry, open_entry, split_entry
+from spotopt.domain.ledger.entry import CloseReason
+from spotopt.domain.replicas.values import ReplicaStatus
+from spotopt.domain.shared.ids import ClientId, CommandId, new_id
 from tests import services
-from tests.factories import (
-    NEW,
-    OLD,
-    T0,
-    THIRD,
-    make_agent,
-    make_client,
-    make_command,
-    make_episode,
-    make_instance,
-    make_notification,
-    make_replica,
-    make_sighting,
-    make_switch,
-)
-from tests.fakes import InMemoryStore, InMemoryUnitOfWork
+from tests.factories.agents import make_agent, make_client, make_instance, make_sighting
+from tests.factories.commands import make_command, make_switch
+from tests.factories.common import NEW, OLD, T0, THIRD
+from tests.factories.notifications import make_notification
+from tests.factories.replicas import make_episode, make_replica
+from tests.fakes.store import InMemoryStore
+from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
 
 

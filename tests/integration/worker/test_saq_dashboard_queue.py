@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from spotopt.application.jobs import JobName, run_key
-from spotopt.application.ports import JobQueue
+from spotopt.application.jobs.names import JobName, run_key
+from spotopt.application.ports.system import JobQueue
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from tests.http_app import ADMIN_TOKEN, app_client

@@ -15,18 +15,16 @@ from sqlalchemy import func, select
 
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.engine import create_engine
-from spotopt.application.jobs import JobName, RunStatus, run_key
-from spotopt.application.ports import Clock, JobMonitor, JobQueue, UnitOfWork
-from spotopt.application.settings import AgentTimings
-from spotopt.application.use_cases.get_health import GetHealth
-from spotopt.application.use_cases.mark_stale_agents_offline import (
-    MarkStaleAgentsOffline,
-    MarkStaleAgentsOfflineResult,
-)
+from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline, MarkStaleAgentsOfflineResult
+from spotopt.application.agents.timings import AgentTimings
+from spotopt.application.jobs.names import JobName, RunStatus, run_key
+from spotopt.application.ports.system import Clock, JobMonitor, JobQueue
+from spotopt.application.ports.uow import UnitOfWork
+from spotopt.application.system.get_health import GetHealth
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
-from spotopt.domain.agents import Agent
-from spotopt.domain.values import AgentId, ClientId
+from spotopt.domain.agents.agent import Agent
+from spotopt.domain.shared.ids import AgentId, ClientId
 from spotopt.entrypoints.worker.runtime import background_worker
 from spotopt.entrypoints.worker.settings import worker_settings
 

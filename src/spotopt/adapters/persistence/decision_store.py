@@ -12,22 +12,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.mapper import Tracker
-from spotopt.application.ports import AgentRef, SwitchActivity
-from spotopt.domain.decision_guards import Trigger
-from spotopt.domain.decisions import Decision
-from spotopt.domain.errors import InvalidValueError
-from spotopt.domain.estimation import PoolStats
-from spotopt.domain.values import (
-    OPEN_EPISODE,
-    AgentId,
-    ClientId,
-    CommandOrigin,
-    CommandStatus,
-    CommandType,
-    Lifecycle,
-    Liveness,
-    SignalKind,
-)
+from spotopt.application.ports.agents import AgentRef
+from spotopt.application.ports.commands import SwitchActivity
+from spotopt.domain.agents.values import Lifecycle, Liveness
+from spotopt.domain.commands.values import CommandOrigin, CommandStatus, CommandType
+from spotopt.domain.decisions.decision import Decision
+from spotopt.domain.decisions.estimation import PoolStats
+from spotopt.domain.decisions.inputs import Trigger
+from spotopt.domain.interruptions.values import OPEN_EPISODE, SignalKind
+from spotopt.domain.shared.errors import InvalidValueError
+from spotopt.domain.shared.ids import AgentId, ClientId
 
 # Keeps every IN list well below the parameter limits of SQLite and MySQL.
 POOL_BATCH = 500

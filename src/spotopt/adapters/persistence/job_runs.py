@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.types import UTCDateTime
-from spotopt.application.job_schedule import JobActivity
-from spotopt.application.jobs import JobRun, RunStatus
+from spotopt.application.jobs.names import JobRun, RunStatus
+from spotopt.application.jobs.schedule import JobActivity
 
 _C = t.job_runs.c
 

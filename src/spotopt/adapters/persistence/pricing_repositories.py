@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from spotopt.adapters.persistence import repositories as base
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.mapper import to_domain, to_row
-from spotopt.domain.gap_filling import InterpolationRecord
-from spotopt.domain.price_buckets import BucketKey, CleanPriceBucket
-from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingSubmission, SpotPool
+from spotopt.domain.pricing.buckets import BucketKey, CleanPriceBucket
+from spotopt.domain.pricing.gaps import InterpolationRecord
+from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, PricingSubmission, SpotPool
 
 E = TypeVar("E")
 _IN_CHUNK = 500

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spotopt.adapters.persistence.job_runs import read_activity
-from spotopt.application.job_schedule import BackgroundJobs, JobSpec, assess_background_jobs
-from spotopt.application.jobs import JobName
+from spotopt.application.jobs.names import JobName
+from spotopt.application.jobs.schedule import BackgroundJobs, JobSpec, assess_background_jobs
 
 PROBE_TIMEOUT_SECONDS = 2.0
 

@@ -10,18 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.mapper import Tracker
-from spotopt.application.ports import AgentRef
-from spotopt.domain.replicas import Replica
-from spotopt.domain.values import (
-    NON_TERMINAL_REPLICA,
-    OPEN_EPISODE,
-    AgentId,
-    ClientId,
-    InstanceRole,
-    KeptReason,
-    Lifecycle,
-    ReplicaStatus,
-)
+from spotopt.application.ports.agents import AgentRef
+from spotopt.domain.agents.values import InstanceRole, KeptReason, Lifecycle
+from spotopt.domain.interruptions.values import OPEN_EPISODE
+from spotopt.domain.replicas.replica import Replica
+from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA, ReplicaStatus
+from spotopt.domain.shared.ids import AgentId, ClientId
 
 
 def bounded_lock(stmt: Select[Any], session: AsyncSession, wait_seconds: int) -> Select[Any]:

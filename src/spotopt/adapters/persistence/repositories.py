@@ -16,33 +16,27 @@ from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.failures import is_lock_contention
 from spotopt.adapters.persistence.mapper import Tracker, to_row
 from spotopt.application.errors import LockContentionError
-from spotopt.application.ports import AgentRef, StaleAgent, SwitchActivity
-from spotopt.domain.agents import Agent
-from spotopt.domain.clients import Client
-from spotopt.domain.commands import Command
-from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
-from spotopt.domain.estimation import PoolStats
-from spotopt.domain.events import Notification, SystemEvent
-from spotopt.domain.instances import Instance
-from spotopt.domain.ledger import LedgerEntry
-from spotopt.domain.price_buckets import CleanPriceBucket
-from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
-from spotopt.domain.replicas import Replica
-from spotopt.domain.sightings import UnattachedSighting
-from spotopt.domain.snapshots import day_end, day_start
-from spotopt.domain.switches import CleanupRecord, Switch
-from spotopt.domain.values import (
-    NON_TERMINAL_REPLICA,
-    OPEN_EPISODE,
-    TERMINAL_COMMAND,
-    AgentId,
-    ClientId,
-    CommandId,
-    EpisodeId,
-    Lifecycle,
-    Liveness,
-    ReplicaStatus,
-)
+from spotopt.application.ports.agents import AgentRef, StaleAgent
+from spotopt.application.ports.commands import SwitchActivity
+from spotopt.domain.agents.agent import Agent
+from spotopt.domain.agents.instance import Instance
+from spotopt.domain.agents.sighting import UnattachedSighting
+from spotopt.domain.agents.values import Lifecycle, Liveness
+from spotopt.domain.clients.client import Client
+from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.switch import CleanupRecord, Switch
+from spotopt.domain.commands.values import TERMINAL_COMMAND
+from spotopt.domain.decisions.estimation import PoolStats
+from spotopt.domain.interruptions.episode import InterruptionEpisode, InterruptionSignal
+from spotopt.domain.interruptions.values import OPEN_EPISODE
+from spotopt.domain.ledger.entry import LedgerEntry
+from spotopt.domain.ledger.snapshots import day_end, day_start
+from spotopt.domain.notifications.notification import Notification, SystemEvent
+from spotopt.domain.pricing.buckets import CleanPriceBucket
+from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
+from spotopt.domain.replicas.replica import Replica
+from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA, ReplicaStatus
+from spotopt.domain.shared.ids import AgentId, ClientId, CommandId, EpisodeId
 
 E = TypeVar("E")
 

@@ -16,8 +16,11 @@ from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotopt.adapters.persistence import tables as t
-from spotopt.domain.retention import RetentionRule
-from spotopt.domain.values import NON_TERMINAL_REPLICA, OPEN_EPISODE, TERMINAL_COMMAND, InstanceRole, ReplicaStatus
+from spotopt.domain.agents.values import InstanceRole
+from spotopt.domain.commands.values import TERMINAL_COMMAND
+from spotopt.domain.interruptions.values import OPEN_EPISODE
+from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA, ReplicaStatus
+from spotopt.domain.system.retention import RetentionRule
 
 Condition = ColumnElement[bool]
 

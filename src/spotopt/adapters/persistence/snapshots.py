@@ -10,13 +10,15 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.repositories import _Base
-from spotopt.domain.snapshots import (
+from spotopt.domain.clients.client import ClientStatus
+from spotopt.domain.interruptions.values import EpisodeState
+from spotopt.domain.ledger.snapshots import (
     ClientGrowthSnapshot,
     ClientLifetime,
     SavingsDailySnapshot,
     SavingsMonthlySnapshot,
 )
-from spotopt.domain.values import ClientId, ClientStatus, EpisodeState
+from spotopt.domain.shared.ids import ClientId
 
 
 class SqlAlchemySnapshotRepository(_Base):

@@ -6,22 +6,24 @@ from sqlalchemy import JSON, Column, Date, Integer, Numeric, String, Table, Text
 
 from spotopt.adapters.persistence.schema import Computed, define, metadata
 from spotopt.adapters.persistence.types import Money, Ratio, UTCDateTime
-from spotopt.domain.agents import Agent
-from spotopt.domain.clients import Client
-from spotopt.domain.commands import Command
-from spotopt.domain.decisions import Decision
-from spotopt.domain.episodes import InterruptionEpisode, InterruptionSignal
-from spotopt.domain.events import Notification
-from spotopt.domain.gap_filling import InterpolationRecord
-from spotopt.domain.instances import Instance
-from spotopt.domain.ledger import LedgerEntry
-from spotopt.domain.price_buckets import CleanPriceBucket
-from spotopt.domain.pricing import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
-from spotopt.domain.replicas import Replica
-from spotopt.domain.sightings import UnattachedSighting
-from spotopt.domain.snapshots import ClientGrowthSnapshot, SavingsDailySnapshot, SavingsMonthlySnapshot
-from spotopt.domain.switches import CleanupRecord, Switch
-from spotopt.domain.values import NON_TERMINAL_REPLICA, OPEN_EPISODE, Lifecycle
+from spotopt.domain.agents.agent import Agent
+from spotopt.domain.agents.instance import Instance
+from spotopt.domain.agents.sighting import UnattachedSighting
+from spotopt.domain.agents.values import Lifecycle
+from spotopt.domain.clients.client import Client
+from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.switch import CleanupRecord, Switch
+from spotopt.domain.decisions.decision import Decision
+from spotopt.domain.interruptions.episode import InterruptionEpisode, InterruptionSignal
+from spotopt.domain.interruptions.values import OPEN_EPISODE
+from spotopt.domain.ledger.entry import LedgerEntry
+from spotopt.domain.ledger.snapshots import ClientGrowthSnapshot, SavingsDailySnapshot, SavingsMonthlySnapshot
+from spotopt.domain.notifications.notification import Notification
+from spotopt.domain.pricing.buckets import CleanPriceBucket
+from spotopt.domain.pricing.gaps import InterpolationRecord
+from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
+from spotopt.domain.replicas.replica import Replica
+from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA
 
 clients = define(
     Client,

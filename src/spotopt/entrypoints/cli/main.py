@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 import click
 from dishka import AsyncContainer
 
-from spotopt.application.use_cases.create_admin_token import CreateAdminToken
-from spotopt.application.use_cases.create_client import CreateClient, CreateClientCommand
+from spotopt.application.clients.create_client import CreateClient, CreateClientCommand
+from spotopt.application.system.create_admin_token import CreateAdminToken
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.database import downgrade_database, new_migration, upgrade_database
 from spotopt.bootstrap.settings import Settings
-from spotopt.domain.errors import DomainError
+from spotopt.domain.shared.errors import DomainError
 
 T = TypeVar("T")
 

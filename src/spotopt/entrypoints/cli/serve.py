@@ -21,12 +21,12 @@ from types import FrameType
 import click
 import uvicorn
 
+from spotopt.bootstrap.background import VALKEY_DIR, embedded_job_store
 from spotopt.bootstrap.database import upgrade_database
-from spotopt.bootstrap.jobs import VALKEY_DIR, embedded_job_store
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.cli.logs import configure_logging
 from spotopt.entrypoints.http.app import DOCS_PATH, create_app
-from spotopt.entrypoints.http.dashboard import DASHBOARD_PATH
+from spotopt.entrypoints.http.system.dashboard import DASHBOARD_PATH
 from spotopt.entrypoints.worker.runtime import background_worker
 from spotopt.entrypoints.worker.settings import worker_settings
 

@@ -16,15 +16,15 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
-from spotopt.entrypoints.http.controllers.admin import AdminController
-from spotopt.entrypoints.http.controllers.agents import AgentController
-from spotopt.entrypoints.http.controllers.decisions import DecisionController
-from spotopt.entrypoints.http.controllers.health import health
-from spotopt.entrypoints.http.controllers.replicas import ReplicaController
-from spotopt.entrypoints.http.dashboard import saq_dashboard
+from spotopt.entrypoints.http.agents.controller import AgentController
+from spotopt.entrypoints.http.clients.controller import AdminController
+from spotopt.entrypoints.http.decisions.controller import DecisionController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
+from spotopt.entrypoints.http.replicas.controller import ReplicaController
+from spotopt.entrypoints.http.system.controller import health
+from spotopt.entrypoints.http.system.dashboard import saq_dashboard
 
 API_GROUPS = ("agent", "replica", "client", "notification", "admin")
 DOCS_PATH = "/docs"

@@ -12,9 +12,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from spotopt.application.errors import AuthenticationError, ForbiddenError
-from spotopt.application.use_cases.authenticate import Authenticate, AuthenticateQuery, Principal, Realm
-from spotopt.application.use_cases.record_auth_failure import RecordAuthFailure, RecordAuthFailureCommand
-from spotopt.domain.values import ClientId
+from spotopt.application.system.authenticate import Authenticate, AuthenticateQuery, Principal, Realm
+from spotopt.application.system.record_auth_failure import RecordAuthFailure, RecordAuthFailureCommand
+from spotopt.domain.shared.ids import ClientId
 from spotopt.entrypoints.http.errors import ApiError
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 

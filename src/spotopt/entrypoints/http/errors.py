@@ -24,7 +24,7 @@ from spotopt.application.errors import (
     UnavailableError,
 )
 from spotopt.bootstrap.failures import unavailable_dependency
-from spotopt.domain.errors import (
+from spotopt.domain.shared.errors import (
     DomainError,
     InvalidValueError,
     RuleConflictError,

@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 import msgspec
 from dishka import AsyncContainer
 
-from spotopt.application.job_schedule import JobCatalogue
-from spotopt.application.jobs import JobName, RunStatus, utc_iso
-from spotopt.application.ports import Clock, JobRuns
-from spotopt.application.use_cases.record_job_failure import RecordJobFailure, RecordJobFailureCommand
-from spotopt.domain.errors import DomainError
+from spotopt.application.jobs.names import JobName, RunStatus
+from spotopt.application.jobs.schedule import JobCatalogue
+from spotopt.application.ports.system import Clock, JobRuns
+from spotopt.application.system.record_job_failure import RecordJobFailure, RecordJobFailureCommand
+from spotopt.domain.shared.errors import DomainError
+from spotopt.domain.shared.time import utc_iso
 from spotopt.entrypoints.worker.context import CONTAINER, WorkerContext
 from spotopt.entrypoints.worker.payloads import TickPayload
 

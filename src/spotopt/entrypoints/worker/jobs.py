@@ -13,23 +13,23 @@ from typing import Any
 
 from dishka import AsyncContainer
 
+from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline
+from spotopt.application.commands.sweep_commands import SweepCommands, SweepCommandsCommand
+from spotopt.application.decisions.evaluate_auto_switch import EvaluateAutoSwitch, EvaluateAutoSwitchCommand
 from spotopt.application.errors import UnavailableError
-from spotopt.application.job_schedule import DEFAULT_JOB_SPECS
-from spotopt.application.jobs import JobName
-from spotopt.application.ports import AgentRef
-from spotopt.application.use_cases.accrue_ledger import AccrueLedger, AccrueLedgerCommand, last_completed_bucket
-from spotopt.application.use_cases.aggregate_pricing import AggregatePricing, AggregatePricingCommand
-from spotopt.application.use_cases.clean_retention import CleanRetention, CleanRetentionCommand
-from spotopt.application.use_cases.coordinate_replicas import CoordinateReplicas, CoordinateReplicasCommand
-from spotopt.application.use_cases.evaluate_auto_switch import EvaluateAutoSwitch, EvaluateAutoSwitchCommand
-from spotopt.application.use_cases.fill_price_gaps import FillPriceGaps, FillPriceGapsCommand
-from spotopt.application.use_cases.list_agents_for_job import AgentJob, ListAgentsForJob, ListAgentsForJobQuery
-from spotopt.application.use_cases.mark_stale_agents_offline import MarkStaleAgentsOffline
-from spotopt.application.use_cases.snapshot_client_growth import SnapshotClientGrowth
-from spotopt.application.use_cases.snapshot_savings import SnapshotSavings, SnapshotSavingsCommand
-from spotopt.application.use_cases.sweep_commands import SweepCommands, SweepCommandsCommand
-from spotopt.domain.errors import DomainError
-from spotopt.domain.values import AgentId, ClientId
+from spotopt.application.interruptions.coordinate_replicas import CoordinateReplicas, CoordinateReplicasCommand
+from spotopt.application.jobs.names import JobName
+from spotopt.application.jobs.schedule import DEFAULT_JOB_SPECS
+from spotopt.application.ledger.accrue_ledger import AccrueLedger, AccrueLedgerCommand, last_completed_bucket
+from spotopt.application.ledger.snapshot_client_growth import SnapshotClientGrowth
+from spotopt.application.ledger.snapshot_savings import SnapshotSavings, SnapshotSavingsCommand
+from spotopt.application.ports.agents import AgentRef
+from spotopt.application.pricing.aggregate_pricing import AggregatePricing, AggregatePricingCommand
+from spotopt.application.pricing.fill_price_gaps import FillPriceGaps, FillPriceGapsCommand
+from spotopt.application.system.clean_retention import CleanRetention, CleanRetentionCommand
+from spotopt.application.system.list_agents_for_job import AgentJob, ListAgentsForJob, ListAgentsForJobQuery
+from spotopt.domain.shared.errors import DomainError
+from spotopt.domain.shared.ids import AgentId, ClientId
 from spotopt.entrypoints.worker.decorators import JobFunction, Summary, scheduled
 
 log = logging.getLogger("spotopt.jobs")

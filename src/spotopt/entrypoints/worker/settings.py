@@ -13,8 +13,8 @@ from typing import Any
 from dishka import Provider
 from saq import CronJob
 
+from spotopt.bootstrap.background import job_catalogue, make_queue
 from spotopt.bootstrap.container import make_container
-from spotopt.bootstrap.jobs import job_catalogue, make_queue
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.worker.context import CONTAINER, STARTED, WorkerContext
 from spotopt.entrypoints.worker.jobs import SCHEDULED_JOBS

@@ -1,0 +1,66 @@
+"""The unit of work: one use case, one transaction (CC-1)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from spotopt.application.ports.agents import AgentRepository, InstanceRepository, SightingRepository
+from spotopt.application.ports.clients import AdminTokenRepository, ClientRepository
+from spotopt.application.ports.commands import CleanupRepository, CommandRepository, SwitchRepository
+from spotopt.application.ports.decisions import DecisionRepository
+from spotopt.application.ports.interruptions import EpisodeRepository, SignalRepository
+from spotopt.application.ports.ledger import LedgerRepository, SnapshotRepository
+from spotopt.application.ports.notifications import EventRepository
+from spotopt.application.ports.pricing import PriceBucketRepository, PricingRepository
+from spotopt.application.ports.replicas import ReplicaRepository
+
+
+class UnitOfWork(Protocol):
+    """One use case, one transaction (CC-1).
+
+    Repositories share the transaction. ``commit`` writes every change made through them; anything not committed
+    is rolled back when the scope closes. ``commit`` raises ``ConflictError`` when a unique key rejects the write
+    (CC-7) and ``UnavailableError`` when the database cannot be reached. Repositories are read-only
+    attributes (properties), so implementations may expose their own concrete repository types.
+    """
+
+    @property
+    def clients(self) -> ClientRepository: ...
+    @property
+    def admin_tokens(self) -> AdminTokenRepository: ...
+    @property
+    def agents(self) -> AgentRepository: ...
+    @property
+    def instances(self) -> InstanceRepository: ...
+    @property
+    def sightings(self) -> SightingRepository: ...
+    @property
+    def commands(self) -> CommandRepository: ...
+    @property
+    def replicas(self) -> ReplicaRepository: ...
+    @property
+    def episodes(self) -> EpisodeRepository: ...
+    @property
+    def signals(self) -> SignalRepository: ...
+    @property
+    def switches(self) -> SwitchRepository: ...
+    @property
+    def cleanups(self) -> CleanupRepository: ...
+    @property
+    def pricing(self) -> PricingRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def buckets(self) -> PriceBucketRepository: ...
+    @property
+    def snapshots(self) -> SnapshotRepository: ...
+    @property
+    def decisions(self) -> DecisionRepository: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def flush(self) -> None: ...

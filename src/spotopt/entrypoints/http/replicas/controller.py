@@ -1,0 +1,284 @@
+"""Replica routes R1 – R9 and the rebalance signal A10 (``/api/agents``): map the request, run one use case (with
+the CC-5 retry), map the result. R8, R9 and A10 are never rate limited (§1.9).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from spotopt.application.interruptions.handle_interruption_signal import (
+    HandleInterruptionSignal,
+    HandleInterruptionSignalCommand,
+)
+from spotopt.application.interruptions.handle_rebalance_recommendation import (
+    HandleRebalanceRecommendation,
+    HandleRebalanceRecommendationCommand,
+)
+from spotopt.application.interruptions.handle_termination_imminent import (
+    HandleTerminationImminent,
+    HandleTerminationImminentCommand,
+)
+from spotopt.application.interruptions.signal_intake import SignalOutcome
+from spotopt.application.replicas.attach_replica_instance import AttachReplicaInstance, AttachReplicaInstanceCommand
+from spotopt.application.replicas.create_replica import CreateReplica, CreateReplicaCommand
+from spotopt.application.replicas.list_replicas import ListReplicas, ListReplicasQuery
+from spotopt.application.replicas.promote_replica import PromoteReplica, PromoteReplicaCommand
+from spotopt.application.replicas.report_replica_status import ReportReplicaStatus, ReportReplicaStatusCommand
+from spotopt.application.replicas.report_replica_sync import ReportReplicaSync, ReportReplicaSyncCommand
+from spotopt.application.replicas.retire_replica import RetireReplica, RetireReplicaCommand
+from spotopt.application.replicas.supply import PoolHints
+from spotopt.domain.interruptions.values import SignalKind
+from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
+from spotopt.domain.shared.errors import InvalidValueError
+from spotopt.domain.shared.time import utc
+from spotopt.entrypoints.http.auth import client_guard, client_id_of
+from spotopt.entrypoints.http.errors import error_response
+from spotopt.entrypoints.http.replicas.schemas import (
+    EmergencyReplicaRequest,
+    RebalanceRequest,
+    ReplicaAttachRequest,
+    ReplicaCreateRequest,
+    ReplicaPromoteRequest,
+    ReplicaStatusRequest,
+    ReplicaSyncRequest,
+    TerminationImminentRequest,
+    created_body,
+    emergency_body,
+    failover_body,
+    parse_count,
+    parse_flag,
+    parse_statuses,
+    pending_failover_body,
+    promotion_body,
+    rebalance_body,
+    replica_response,
+)
+from spotopt.entrypoints.http.retrying import EMERGENCY, run_retrying
+from spotopt.entrypoints.http.wire import dt, num
+
+AgentPath = FromPath[str]
+ReplicaPath = FromPath[str]
+Query = FromQuery[str | None]
+Req = Request[Any, Any, Any]
+Body = Response[dict[str, Any]]
+SIGNAL_KINDS = {"rebalance-recommendation": SignalKind.REBALANCE, "termination-notice": SignalKind.TERMINATION}
+EXEMPT = {"rate_bucket": "exempt"}
+
+
+class ReplicaController(Controller):
+    path = "/api/agents"
+    guards = [client_guard]
+    opt = {"group": "replica", "rate_bucket": "agent"}
+
+    @post("/{agent_id:str}/replicas")
+    async def create(self, request: Req, agent_id: AgentPath, data: JSONBody[ReplicaCreateRequest]) -> Body:
+        """R1: register an agent-launched replica (201, or 200 for a known ``instance_id``) or request one (201)."""
+        command = CreateReplicaCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            instance_id=data.instance_id,
+            replica_type=ReplicaKind(data.replica_type or "manual"),
+            pool_id=data.pool_id,
+            status=ReplicaStatus(data.status) if data.status else None,
+            tags=dict(data.tags or {}),
+            exclude_zones=tuple(data.exclude_zones or ()),
+            max_hourly_cost=Decimal(repr(data.max_hourly_cost)) if data.max_hourly_cost is not None else None,
+            created_by_label=data.created_by,
+        )
+        result = await run_retrying(request, CreateReplica, lambda uc: uc.execute(command))
+        return Response(
+            created_body(result.replica, result.created, result.now), status_code=201 if result.created else 200
+        )
+
+    @get("/{agent_id:str}/replicas")
+    async def list_(
+        self,
+        request: Req,
+        agent_id: AgentPath,
+        status: Query = None,
+        include_terminated: Query = None,
+        limit: Query = None,
+        offset: Query = None,
+    ) -> dict[str, Any]:
+        """R2: newest first, paged; ``status=launching`` exactly is the launcher's claim (L3, RP-10)."""
+        query = ListReplicasQuery(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            statuses=parse_statuses(status),
+            include_terminated=parse_flag("include_terminated", include_terminated),
+            limit=parse_count("limit", limit, 50, 1, 500),
+            offset=parse_count("offset", offset, 0, 0),
+        )
+        result = await run_retrying(request, ListReplicas, lambda uc: uc.execute(query))
+        replicas = [replica_response(r, result.now) for r in result.replicas]
+        return {"success": True, "replicas": replicas, "total": result.total}
+
+    @post("/{agent_id:str}/replicas/{replica_id:str}/promote", status_code=200)
+    async def promote(
+        self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaPromoteRequest]
+    ) -> dict[str, Any]:
+        """R3: manual promotion (§3.7.3); a repeat returns the first result."""
+        demote = data.demote_old_primary if data.demote_old_primary is not None else True
+        command = PromoteReplicaCommand(
+            client_id=client_id_of(request), agent_id=agent_id, replica_id=replica_id, demote_old_primary=demote
+        )
+        result = await run_retrying(request, PromoteReplica, lambda uc: uc.execute(command))
+        return promotion_body(result)
+
+    @delete("/{agent_id:str}/replicas/{replica_id:str}", status_code=200)
+    async def retire(self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath) -> dict[str, Any]:
+        """R4: retire (L11); an already terminated replica answers its recorded values."""
+        command = RetireReplicaCommand(client_id=client_id_of(request), agent_id=agent_id, replica_id=replica_id)
+        result = await run_retrying(request, RetireReplica, lambda uc: uc.execute(command))
+        return {
+            "success": True,
+            "message": "Replica retired",
+            "replica_id": result.replica.replica_id,
+            "terminated_at": dt(result.terminated_at),
+            "instance_id": result.replica.instance_id,
+            "instance_role": result.instance_role.value if result.instance_role else None,
+        }
+
+    @put("/{agent_id:str}/replicas/{replica_id:str}", status_code=200)
+    async def attach(
+        self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaAttachRequest]
+    ) -> dict[str, Any]:
+        """R5: attach the launched instance id (L4/L5); the same id again is a no-op (L16)."""
+        command = AttachReplicaInstanceCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            replica_id=replica_id,
+            instance_id=data.instance_id,
+            status=ReplicaStatus(data.status or "syncing"),
+        )
+        replica = await run_retrying(request, AttachReplicaInstance, lambda uc: uc.execute(command))
+        return {
+            "success": True,
+            "replica_id": replica.replica_id,
+            "instance_id": replica.instance_id,
+            "status": replica.status.value,
+        }
+
+    @post("/{agent_id:str}/replicas/{replica_id:str}/status", status_code=200)
+    async def status(
+        self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaStatusRequest]
+    ) -> dict[str, Any]:
+        """R6: a lifecycle status report (§3.3)."""
+        command = ReportReplicaStatusCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            replica_id=replica_id,
+            status=ReplicaStatus(data.status),
+            error_message=data.error_message,
+        )
+        result = await run_retrying(request, ReportReplicaStatus, lambda uc: uc.execute(command))
+        return {
+            "success": True,
+            "replica_id": result.replica.replica_id,
+            "status": result.replica.status.value,
+            "previous_status": result.previous_status.value,
+        }
+
+    @post("/{agent_id:str}/replicas/{replica_id:str}/sync-status", status_code=200)
+    async def sync_status(
+        self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaSyncRequest]
+    ) -> dict[str, Any]:
+        """R7: sync progress (L6-L8)."""
+        if all(v is None for v in (data.sync_status, data.sync_latency_ms, data.state_transfer_progress, data.status)):
+            raise InvalidValueError(
+                "sync_status", "one of sync_status, sync_latency_ms, progress or status is required"
+            )
+        progress = data.state_transfer_progress
+        command = ReportReplicaSyncCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            replica_id=replica_id,
+            sync_status=SyncStatus(data.sync_status) if data.sync_status else None,
+            sync_latency_ms=data.sync_latency_ms,
+            state_transfer_progress=Decimal(repr(progress)) if progress is not None else None,
+            status=ReplicaStatus(data.status) if data.status else None,
+        )
+        replica = await run_retrying(request, ReportReplicaSync, lambda uc: uc.execute(command))
+        return {
+            "success": True,
+            "replica_id": replica.replica_id,
+            "status": replica.status.value,
+            "sync_status": replica.sync_status.value,
+            "sync_latency_ms": replica.sync_latency_ms,
+            "state_transfer_progress": num(replica.state_transfer_progress, 2),
+            "last_sync_at": dt(replica.last_sync_at),
+        }
+
+    @post("/{agent_id:str}/create-emergency-replica", opt=EXEMPT)
+    async def emergency_replica(
+        self, request: Req, agent_id: AgentPath, data: JSONBody[EmergencyReplicaRequest]
+    ) -> Body:
+        """R8: interruption signal + the episode's replica (201 created now, 200 existing; 409 with the reason)."""
+        command = HandleInterruptionSignalCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            signal_type=SIGNAL_KINDS[data.signal_type],
+            instance_id=data.instance_id,
+            termination_time=utc(data.termination_time) if data.termination_time else None,
+            detected_at=utc(data.detected_at) if data.detected_at else None,
+            hints=PoolHints(
+                preferred_pool_id=data.pool_id,
+                preferred_zones=tuple(data.preferred_zones or ()),
+                exclude_zones=tuple(data.exclude_zones or ()),
+            ),
+        )
+        outcome = await run_retrying(request, HandleInterruptionSignal, lambda uc: uc.execute(command), EMERGENCY)
+        if outcome.r8.status == 409:
+            return _signal_conflict(outcome, outcome.r8.error_code or "no_replica")
+        return Response(emergency_body(outcome), status_code=outcome.r8.status)
+
+    @post("/{agent_id:str}/termination-imminent", opt=EXEMPT)
+    async def termination_imminent(
+        self, request: Req, agent_id: AgentPath, data: JSONBody[TerminationImminentRequest]
+    ) -> Body:
+        """R9: 200 only for a committed promotion (EP-4); 202 while the failover is pending; 409 otherwise."""
+        command = HandleTerminationImminentCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            instance_id=data.instance_id,
+            termination_time=utc(data.termination_time) if data.termination_time else None,
+            detected_at=utc(data.detected_at) if data.detected_at else None,
+            replica_id=data.replica_id,
+        )
+        outcome = await run_retrying(request, HandleTerminationImminent, lambda uc: uc.execute(command), EMERGENCY)
+        if outcome.r9.status == 409:
+            return _signal_conflict(outcome, outcome.r9.error_code or "no_action_possible")
+        body = failover_body(outcome) if outcome.r9.status == 200 else pending_failover_body(outcome)
+        return Response(body, status_code=outcome.r9.status)
+
+    @post("/{agent_id:str}/rebalance-recommendation", status_code=200, opt={**EXEMPT, "group": "agent"})
+    async def rebalance(self, request: Req, agent_id: AgentPath, data: JSONBody[RebalanceRequest]) -> dict[str, Any]:
+        """A10: rebalance signal; answers the episode's state (``none`` when not on the primary)."""
+        detected = data.detected_at or data.notice_time
+        command = HandleRebalanceRecommendationCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            instance_id=data.instance_id,
+            detected_at=utc(detected) if detected else None,
+        )
+        outcome = await run_retrying(request, HandleRebalanceRecommendation, lambda uc: uc.execute(command), EMERGENCY)
+        return rebalance_body(outcome)
+
+
+def _signal_conflict(outcome: SignalOutcome, code: str) -> Body:
+    """R8/R9 409: the signal was stored and its effects committed; the body names why nothing (more) happened."""
+    if code == "not_primary":
+        return error_response(
+            409, code, "The signal is not attributed to the primary", attributed_role=outcome.attributed_role.value
+        )
+    detail: dict[str, Any] = {"action": outcome.action.value}
+    if outcome.command_id is not None:
+        detail["command_id"] = outcome.command_id
+    if outcome.episode is not None:
+        detail["episode_id"] = outcome.episode.episode_id
+    message = "No replica available" if code == "no_replica" else "No failover action is possible"
+    return error_response(409, code, message, **detail)

@@ -1,0 +1,20 @@
+"""Agent v4.0.0 wire contract (agent-v4-wire.md W01–W39) replayed against the real app on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.agent_v4.agent import replay_agent_v4
+from tests.agent_v4.replicas import replay_agent_v4_replicas
+from tests.http_app import ADMIN_TOKEN, app_client, make_settings, reset_database
+from tests.services import sqlite_url
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+
+
+async def test_w01_to_w39_agent_v4_replay_on_sqlite(tmp_path: Path) -> None:
+    settings = make_settings(sqlite_url(tmp_path), tmp_path)
+    reset_database(settings)
+    async with app_client(settings) as client:
+        await replay_agent_v4(client, ADMIN)
+        await replay_agent_v4_replicas(client, ADMIN)
