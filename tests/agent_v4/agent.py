@@ -28,7 +28,7 @@ from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.values import InstanceRole, Liveness, TerminationReason
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch_planning import make_switch_command, plan_switch
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus
 from spotopt.domain.ledger.entry import LedgerEntry
@@ -386,10 +386,10 @@ async def _queue_switches(agent: AgentProcess) -> str:
     """No public route queues a switch yet: the evaluator's path, through the container (K1, CM-2 supersede)."""
     now = datetime.now(UTC)
 
-    async def queue(uow: UnitOfWork) -> list[Command]:
+    async def queue(uow: UnitOfWork) -> list[AgentCommand]:
         found = await uow.agents.get(ClientId(agent.client_id), agent.agent_id)
         assert found is not None
-        queued: list[Command] = []
+        queued: list[AgentCommand] = []
         for motive in ("savings", "risk"):
             command = make_switch_command(
                 found,
@@ -535,7 +535,7 @@ async def _ack(agent: AgentProcess, command_id: str) -> None:
 async def _failed_switch(agent: AgentProcess) -> None:
     """W21: ``success: false`` marks the command ``failed``; it is not handed out again (W19)."""
 
-    async def queue(uow: UnitOfWork) -> Command:
+    async def queue(uow: UnitOfWork) -> AgentCommand:
         found = await uow.agents.get(ClientId(agent.client_id), agent.agent_id)
         assert found is not None
         command = make_switch_command(

@@ -17,7 +17,7 @@ from typing import Any
 
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents.values import InstanceRole, KeptReason
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch_planning import make_switch_command
 from spotopt.domain.commands.values import CommandOrigin, CommandType
 from spotopt.domain.shared.ids import ClientId
@@ -90,7 +90,7 @@ async def _create_replica_command(agent: AgentProcess) -> str:
     the agent's R1 register form (W26: 201 ``syncing``, a repeat 200 with the same id), R6 ``syncing`` and
     ``ready`` (W27, L16), the ack (W21)."""
 
-    async def queue(uow: UnitOfWork) -> Command:
+    async def queue(uow: UnitOfWork) -> AgentCommand:
         found = await uow.agents.get(ClientId(agent.client_id), agent.agent_id)
         assert found is not None
         switch = make_switch_command(

@@ -7,7 +7,7 @@ from typing import Any
 
 from spotopt.application.commands.report_switch import ReportSwitchCommand
 from spotopt.domain.agents.agent import Agent
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import Switch, SwitchTiming
 from spotopt.domain.commands.switch_planning import make_switch_command
 from spotopt.domain.commands.values import CommandOrigin
@@ -17,7 +17,7 @@ from tests.factories.agents import make_facts
 from tests.factories.common import NEW, NEW_POOL, OLD, T0
 
 
-def make_command(agent: Agent, **overrides: Any) -> Command:
+def make_command(agent: Agent, **overrides: Any) -> AgentCommand:
     """A pending switch of ``agent`` (via the K1 factory), fields overridable afterwards."""
     origin = overrides.pop("origin", CommandOrigin.AUTOMATIC)
     command = make_switch_command(

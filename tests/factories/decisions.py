@@ -13,7 +13,7 @@ from spotopt.application.ports.interruptions import SignalRepository
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import Liveness
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch_planning import make_switch_command
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus
 from spotopt.domain.decisions.policy import PolicyDocument
@@ -149,7 +149,7 @@ def make_command(
     completed_at: datetime | None = None,
     priority: int | None = None,
     **kwargs: Any,
-) -> Command:
+) -> AgentCommand:
     created = created_at or delivered_at or NOW - timedelta(minutes=1)
     extra: dict[str, Any] = {"deadline": created + timedelta(minutes=2)} if origin is CommandOrigin.EMERGENCY else {}
     command = make_switch_command(

@@ -21,7 +21,7 @@ from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.values import InstanceRole
 from spotopt.domain.clients.client import Client
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.notifications.notification import Notification
 from spotopt.domain.shared.ids import InstanceId
 from tests.factories.agents import make_client, make_register
@@ -81,17 +81,17 @@ class AgentWorld:
         result = await self.register.execute(make_register(client.client_id, **overrides))
         return result.config.agent
 
-    async def queue(self, agent: Agent, **overrides: Any) -> Command:
+    async def queue(self, agent: Agent, **overrides: Any) -> AgentCommand:
         command = make_command(agent, now=overrides.pop("now", self.clock.now()), **overrides)
         await self.uow.commands.add(command)
         return command
 
-    async def poll_once(self, agent: Agent, source: str | None = None) -> Command | None:
+    async def poll_once(self, agent: Agent, source: str | None = None) -> AgentCommand | None:
         return await self.poll.execute(
             PollCommandsCommand(client_id=agent.client_id, agent_id=agent.agent_id, source_address=source)
         )
 
-    async def acknowledge(self, agent: Agent, command: Command, *, success: bool = True) -> Command:
+    async def acknowledge(self, agent: Agent, command: AgentCommand, *, success: bool = True) -> AgentCommand:
         message = "Switch completed" if success else "Switch failed"
         return await self.ack.execute(
             AcknowledgeCommandCommand(

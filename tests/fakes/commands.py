@@ -7,7 +7,7 @@ from datetime import datetime
 
 from spotopt.application.ports.agents import AgentRef
 from spotopt.application.ports.commands import SwitchActivity
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import CleanupRecord, Switch
 from spotopt.domain.commands.values import TERMINAL_COMMAND, CommandOrigin, CommandStatus, CommandType
 from spotopt.domain.shared.ids import AgentId, CommandId
@@ -18,11 +18,11 @@ class InMemoryCommandRepository:
     def __init__(self, store: InMemoryStore) -> None:
         self.store = store
 
-    async def get(self, agent_id: AgentId, command_id: str) -> Command | None:
+    async def get(self, agent_id: AgentId, command_id: str) -> AgentCommand | None:
         command = self.store.commands.get(command_id)
         return command if command is not None and command.agent_id == agent_id else None
 
-    async def list_for_agent(self, agent_id: AgentId, *, since: datetime | None = None) -> Sequence[Command]:
+    async def list_for_agent(self, agent_id: AgentId, *, since: datetime | None = None) -> Sequence[AgentCommand]:
         found = [
             c
             for c in self.store.commands.values()
@@ -34,12 +34,12 @@ class InMemoryCommandRepository:
         ]
         return sorted(found, key=lambda c: (c.created_at, c.command_id))
 
-    async def find_by_idempotency_key(self, agent_id: AgentId, key: str) -> Command | None:
+    async def find_by_idempotency_key(self, agent_id: AgentId, key: str) -> AgentCommand | None:
         return next(
             (c for c in self.store.commands.values() if c.agent_id == agent_id and c.idempotency_key == key), None
         )
 
-    async def add(self, command: Command) -> None:
+    async def add(self, command: AgentCommand) -> None:
         self.store.commands[command.command_id] = command
 
     async def switch_activity(self, agent_id: AgentId, since: datetime) -> SwitchActivity:

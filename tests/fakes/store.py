@@ -11,7 +11,7 @@ from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.sighting import UnattachedSighting
 from spotopt.domain.clients.client import Client
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import CleanupRecord, Switch
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.interruptions.episode import InterruptionEpisode, InterruptionSignal
@@ -36,7 +36,7 @@ class InMemoryStore:
     agents: dict[str, Agent] = field(default_factory=dict)
     instances: dict[tuple[str, str], Instance] = field(default_factory=dict)
     sightings: dict[tuple[str, str], UnattachedSighting] = field(default_factory=dict)
-    commands: dict[str, Command] = field(default_factory=dict)
+    commands: dict[str, AgentCommand] = field(default_factory=dict)
     replicas: dict[str, Replica] = field(default_factory=dict)
     episodes: dict[str, InterruptionEpisode] = field(default_factory=dict)
     signals: list[InterruptionSignal] = field(default_factory=list)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spotopt.domain.agents.agent import Agent
-from spotopt.domain.commands.command import MAX_DELIVERIES, Command
+from spotopt.domain.commands.command import MAX_DELIVERIES, AgentCommand
 from spotopt.domain.commands.queue import LIVE_COMMAND
 from spotopt.domain.commands.switch import SwitchTiming
 from spotopt.domain.commands.switch_planning import make_switch_command, plan_switch
@@ -39,7 +39,7 @@ class Run:
 
     world: AgentWorld
     agent: Agent
-    commands: list[Command] = field(default_factory=list)
+    commands: list[AgentCommand] = field(default_factory=list)
     acked: set[str] = field(default_factory=set)
     launched: int = 0
 

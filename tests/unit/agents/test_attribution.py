@@ -31,7 +31,7 @@ from spotopt.domain.agents.values import (
     Liveness,
     ReportedStatus,
 )
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.matching import (
     Takeover,
     command_targets,
@@ -51,7 +51,7 @@ TARGET_POOL = "t3.medium.us-east-1b"
 SPOT_B = PlacementFacts(Mode.SPOT, "t3.medium", "us-east-1b", "us-east-1")
 
 
-def make_command(**overrides: Any) -> Command:
+def make_command(**overrides: Any) -> AgentCommand:
     values: dict[str, Any] = {
         "command_id": CommandId("c-1"),
         "client_id": ClientId("client-1"),
@@ -67,16 +67,16 @@ def make_command(**overrides: Any) -> Command:
         "expires_at": T0 + timedelta(minutes=5),
     }
     values.update(overrides)
-    return Command(**values)
+    return AgentCommand(**values)
 
 
-def make_delivered(**overrides: Any) -> Command:
+def make_delivered(**overrides: Any) -> AgentCommand:
     command = make_command(**overrides)
     command.deliver(command.created_at)
     return command
 
 
-def make_completed(completed_at: datetime, **overrides: Any) -> Command:
+def make_completed(completed_at: datetime, **overrides: Any) -> AgentCommand:
     command = make_delivered(**overrides)
     command.complete(completed_at, "Switch completed")
     return command
@@ -119,7 +119,7 @@ REGISTRATION_ROWS = [
 
 @pytest.mark.parametrize(("exists", "role", "command", "live", "expected"), REGISTRATION_ROWS)
 def test_registration_rules_r1_to_r7(
-    exists: bool, role: InstanceRole | None, command: Command | None, live: bool, expected: RegistrationCase
+    exists: bool, role: InstanceRole | None, command: AgentCommand | None, live: bool, expected: RegistrationCase
 ) -> None:
     case = attribute_registration(
         agent_exists=exists, instance_role=role, has_matching_switch_command=command is not None, primary_is_live=live
@@ -170,7 +170,7 @@ def test_r5_completed_switch_with_a_switch_record_does_not_match() -> None:
         pytest.param(make_delivered(target_mode=Mode.ONDEMAND, target_pool_id=None), id="r5_other_mode"),
     ],
 )
-def test_r5_non_matching_commands(command: Command) -> None:
+def test_r5_non_matching_commands(command: AgentCommand) -> None:
     assert find_matching_switch_command([command], SPOT_B, T0) is None
 
 
@@ -274,7 +274,7 @@ def test_s2_target_must_match_the_new_instance() -> None:
         pytest.param(None, Takeover(InstanceOrigin.SWITCH, KeptReason.KEPT), id="s3_without_command_keeps_old"),
     ],
 )
-def test_r5_s3_takeover_roles(command: Command | None, expected: Takeover) -> None:
+def test_r5_s3_takeover_roles(command: AgentCommand | None, expected: Takeover) -> None:
     assert switch_takeover(command, now=T0, episode_deadline=T0 + timedelta(seconds=90)) == expected
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from spotopt.domain.agents.agent import Agent
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.queue import (
     COMPLETED_WITHOUT_ACK_MESSAGE,
     NOT_ACKNOWLEDGED_MESSAGE,
@@ -40,7 +40,7 @@ AGENT = AgentId("agent-1")
 CLIENT = ClientId("client-1")
 
 
-def make_command(**overrides: Any) -> Command:
+def make_command(**overrides: Any) -> AgentCommand:
     values: dict[str, Any] = {
         "command_id": CommandId("c-1"),
         "client_id": CLIENT,
@@ -56,10 +56,10 @@ def make_command(**overrides: Any) -> Command:
         "expires_at": T0 + timedelta(minutes=15),
     }
     values.update(overrides)
-    return Command(**values)
+    return AgentCommand(**values)
 
 
-def make_delivered(delivered_at: datetime = T0, count: int = 1, **overrides: Any) -> Command:
+def make_delivered(delivered_at: datetime = T0, count: int = 1, **overrides: Any) -> AgentCommand:
     command = make_command(**overrides)
     for _ in range(count):
         command.deliver(delivered_at)
@@ -84,7 +84,7 @@ def make_agent(**overrides: Any) -> Agent:
     return Agent(**values)
 
 
-def poll(commands: list[Command], now: datetime = T0, **overrides: Any) -> Delivery:
+def poll(commands: list[AgentCommand], now: datetime = T0, **overrides: Any) -> Delivery:
     kwargs: dict[str, Any] = {
         "now": now,
         "enabled": True,
@@ -101,7 +101,7 @@ def poll(commands: list[Command], now: datetime = T0, **overrides: Any) -> Deliv
 
 @dataclass(frozen=True)
 class PollCase:
-    commands: Callable[[], list[Command]]
+    commands: Callable[[], list[AgentCommand]]
     handed_out: str | None
     cancelled: dict[str, CancelReason] = field(default_factory=dict)
     now: datetime = T0
@@ -269,12 +269,12 @@ POLL_CASES = {
 }
 
 
-def _pinned(command: Command) -> Command:
+def _pinned(command: AgentCommand) -> AgentCommand:
     command.pin(command.delivered_at or T0)
     return command
 
 
-def _emergency(command_id: str) -> Command:
+def _emergency(command_id: str) -> AgentCommand:
     return make_command(
         command_id=_cid(command_id),
         origin=CommandOrigin.EMERGENCY,
@@ -378,7 +378,9 @@ def test_cm4_property_hands_out_exactly_the_queue_head(specs: list[tuple[int, in
 # --- plan_switch (K1, K2, CM-1, CM-2, CM-7) ---------------------------------------------------------------------------
 
 
-def plan(existing: list[Command], new: Command, mode: Mode = Mode.SPOT, pool: str | None = CURRENT_POOL) -> Any:
+def plan(
+    existing: list[AgentCommand], new: AgentCommand, mode: Mode = Mode.SPOT, pool: str | None = CURRENT_POOL
+) -> Any:
     return plan_switch(existing, new, current_mode=mode, current_pool_id=pool)
 
 
@@ -662,7 +664,7 @@ def test_domain_k3_k6_k9_a_second_sweep_is_a_no_op_and_never_hands_out() -> None
 # --- make_switch_command (K1, CM-5, §2.5 priorities) ------------------------------------------------------------------
 
 
-def build(agent: Agent | None = None, **overrides: Any) -> Command:
+def build(agent: Agent | None = None, **overrides: Any) -> AgentCommand:
     kwargs: dict[str, Any] = {
         "origin": CommandOrigin.AUTOMATIC,
         "target_mode": Mode.SPOT,
@@ -784,7 +786,7 @@ class CommandQueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.now = T0
-        self.commands: list[Command] = []
+        self.commands: list[AgentCommand] = []
         self.primary: InstanceId | None = PRIMARY
         self.mode = Mode.SPOT
         self.pool: str | None = CURRENT_POOL

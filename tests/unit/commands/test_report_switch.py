@@ -13,7 +13,7 @@ from spotopt.application.commands.report_switch import ReportSwitchResult
 from spotopt.application.errors import ConflictError
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import ExpectedCause, InstanceOrigin, InstanceRole, KeptReason, TerminationReason
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import SwitchTiming
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus
 from spotopt.domain.interruptions.values import EpisodeState
@@ -37,7 +37,7 @@ def check(world: AgentWorld, agent: Agent) -> None:
     assert_ledger_consistent(world)
 
 
-async def delivered(world: AgentWorld, agent: Agent, **overrides: object) -> Command:
+async def delivered(world: AgentWorld, agent: Agent, **overrides: object) -> AgentCommand:
     command = await world.queue(agent, **overrides)
     assert await world.poll_once(agent) == command
     return command
@@ -421,7 +421,7 @@ async def test_sw3_without_a_command_the_lower_bound_is_two_hours_before_receipt
 # --- Pitfall 2: R-5 first or S-3 first gives one state --------------------------------------------------------------
 
 
-def final_state(world: AgentWorld, agent: Agent, command: Command) -> dict[str, object]:
+def final_state(world: AgentWorld, agent: Agent, command: AgentCommand) -> dict[str, object]:
     instances = {
         i.instance_id: (
             i.role,

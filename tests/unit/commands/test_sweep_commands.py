@@ -8,7 +8,7 @@ from typing import Any
 from spotopt.application.commands.sweep_commands import SweepCommands, SweepCommandsCommand, SweepCommandsResult
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import Lifecycle
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.queue import COMPLETED_WITHOUT_ACK_MESSAGE, NOT_ACKNOWLEDGED_MESSAGE
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus, CommandType
 from spotopt.domain.shared.ids import ClientId
@@ -41,13 +41,15 @@ def setup(**agent: Any) -> tuple[InMemoryUnitOfWork, Agent]:
     return uow, owner
 
 
-def add(uow: InMemoryUnitOfWork, agent: Agent, **overrides: Any) -> Command:
+def add(uow: InMemoryUnitOfWork, agent: Agent, **overrides: Any) -> AgentCommand:
     command = make_command(agent, **overrides)
     uow.store.commands[command.command_id] = command
     return command
 
 
-def delivered(uow: InMemoryUnitOfWork, agent: Agent, *, count: int, lease_end: timedelta, **overrides: Any) -> Command:
+def delivered(
+    uow: InMemoryUnitOfWork, agent: Agent, *, count: int, lease_end: timedelta, **overrides: Any
+) -> AgentCommand:
     """Delivered ``count`` times; its lease ends ``lease_end`` after T0."""
     return add(
         uow, agent, status=CommandStatus.DELIVERED, delivered_at=T0, delivery_count=count,

@@ -23,7 +23,7 @@ from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.sighting import UnattachedSighting
 from spotopt.domain.agents.values import Lifecycle, Liveness
 from spotopt.domain.clients.client import Client
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import CleanupRecord, Switch
 from spotopt.domain.commands.values import TERMINAL_COMMAND
 from spotopt.domain.decisions.estimation import PoolStats
@@ -218,22 +218,24 @@ class SqlAlchemySightingRepository(_Base):
 
 
 class SqlAlchemyCommandRepository(_Base):
-    async def get(self, agent_id: AgentId, command_id: str) -> Command | None:
+    async def get(self, agent_id: AgentId, command_id: str) -> AgentCommand | None:
         c = t.commands.c
-        return await self._one(Command, select(t.commands).where(c.agent_id == agent_id, c.command_id == command_id))
+        return await self._one(
+            AgentCommand, select(t.commands).where(c.agent_id == agent_id, c.command_id == command_id)
+        )
 
-    async def list_for_agent(self, agent_id: AgentId, *, since: datetime | None = None) -> Sequence[Command]:
+    async def list_for_agent(self, agent_id: AgentId, *, since: datetime | None = None) -> Sequence[AgentCommand]:
         c = t.commands.c
         open_ = c.status.not_in([s.value for s in TERMINAL_COMMAND])
         cond = open_ if since is None else or_(open_, c.completed_at >= since)
         stmt = select(t.commands).where(c.agent_id == agent_id, cond).order_by(c.created_at, c.command_id)
-        return await self._many(Command, stmt)
+        return await self._many(AgentCommand, stmt)
 
-    async def find_by_idempotency_key(self, agent_id: AgentId, key: str) -> Command | None:
+    async def find_by_idempotency_key(self, agent_id: AgentId, key: str) -> AgentCommand | None:
         c = t.commands.c
-        return await self._one(Command, select(t.commands).where(c.agent_id == agent_id, c.idempotency_key == key))
+        return await self._one(AgentCommand, select(t.commands).where(c.agent_id == agent_id, c.idempotency_key == key))
 
-    async def add(self, command: Command) -> None:
+    async def add(self, command: AgentCommand) -> None:
         self._add(command)
 
     async def switch_activity(self, agent_id: AgentId, since: datetime) -> SwitchActivity:

@@ -11,7 +11,7 @@ from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.sighting import UnattachedSighting
 from spotopt.domain.agents.values import Lifecycle
 from spotopt.domain.clients.client import Client
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import CleanupRecord, Switch
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.interruptions.episode import InterruptionEpisode, InterruptionSignal
@@ -67,7 +67,7 @@ instances = define(
 sightings = define(UnattachedSighting, "unattached_sightings", ["client_id", "instance_id"])
 
 commands = define(
-    Command,
+    AgentCommand,
     "commands",
     ["command_id"],
     overrides={"message": Text(), "reason": Text()},

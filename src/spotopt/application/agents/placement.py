@@ -19,7 +19,7 @@ from spotopt.domain.agents.attribution import (
 )
 from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.values import ExpectedCause, InstanceRole, KeptReason, TerminationReason
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.values import CommandStatus, CommandType
 from spotopt.domain.interruptions.episode import InterruptionEpisode
 from spotopt.domain.interruptions.values import EpisodeState
@@ -62,7 +62,7 @@ class Placement:
         at: datetime,
         now: datetime,
         reason: CloseReason,
-        keep_command: Command | None = None,
+        keep_command: AgentCommand | None = None,
     ) -> list[DomainEvent]:
         """AG-3/AG-4/IN-4: ``new`` becomes the one primary at ``at``; ``old`` takes ``fate``; S-4 side effects."""
         events: list[DomainEvent] = []
@@ -131,8 +131,8 @@ class Placement:
         await self._ledger.closed(instance, stop, now, close_reason, unconfirmed=not confirmed)
 
     async def cancel_switches_for(
-        self, agent: Agent, old_instance_id: str, now: datetime, *, keep: Command | None = None
-    ) -> list[Command]:
+        self, agent: Agent, old_instance_id: str, now: datetime, *, keep: AgentCommand | None = None
+    ) -> list[AgentCommand]:
         """S-4/K3: pending switch commands targeting the old primary are cancelled (``primary_changed``)."""
         cancelled = []
         for command in await self._uow.commands.list_for_agent(agent.agent_id):

@@ -25,7 +25,7 @@ from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.sighting import UnattachedSighting
 from spotopt.domain.agents.values import InstanceOrigin, InstanceRole, KeptReason, TerminationReason
 from spotopt.domain.clients.client import Client
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.matching import find_matching_switch_command, switch_takeover
 from spotopt.domain.interruptions.episode import InterruptionEpisode
 from spotopt.domain.interruptions.values import EpisodeState
@@ -165,7 +165,7 @@ class RegisterAgent:
             return case, await self._adopt(agent, command, iid, deadline, now)
         return RegistrationCase.UNATTACHED, await self._sighting(agent, command, iid, now)
 
-    async def _matching_command(self, agent: Agent, facts: PlacementFacts, now: datetime) -> Command | None:
+    async def _matching_command(self, agent: Agent, facts: PlacementFacts, now: datetime) -> AgentCommand | None:
         commands = await self._uow.commands.list_for_agent(agent.agent_id, since=now - timedelta(minutes=30))
         switched = {
             c.command_id
@@ -228,7 +228,7 @@ class RegisterAgent:
         ]
 
     async def _switch_target(
-        self, agent: Agent, command: RegisterAgentCommand, iid: InstanceId, match: Command, now: datetime
+        self, agent: Agent, command: RegisterAgentCommand, iid: InstanceId, match: AgentCommand, now: datetime
     ) -> list[DomainEvent]:
         """R-5: the switch target registered first; it becomes primary, the command's lease is pinned (CM-9)."""
         episode = await self._fallback_episode(agent, match.command_id)

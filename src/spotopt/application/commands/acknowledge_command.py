@@ -9,7 +9,7 @@ from spotopt.application.notifications.recording import record_events
 from spotopt.application.ports.system import Clock
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents import notices
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.queue import acknowledge
 from spotopt.domain.commands.values import CommandStatus, CommandType
 from spotopt.domain.shared.events import DomainEvent, Severity
@@ -37,7 +37,7 @@ class AcknowledgeCommand:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, command: AcknowledgeCommandCommand) -> Command:
+    async def execute(self, command: AcknowledgeCommandCommand) -> AgentCommand:
         agent = await self._uow.agents.get_for_update(command.client_id, command.agent_id)
         if agent is None:
             raise NotFoundError("Agent not found")

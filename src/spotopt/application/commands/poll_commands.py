@@ -9,7 +9,7 @@ from spotopt.application.errors import NotFoundError
 from spotopt.application.ports.system import Clock
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents.values import InstanceRole
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.queue import next_deliverable
 from spotopt.domain.shared.ids import ClientId
 
@@ -32,7 +32,7 @@ class PollCommands:
         self._clock = clock
         self._timings = timings
 
-    async def execute(self, command: PollCommandsCommand) -> Command | None:
+    async def execute(self, command: PollCommandsCommand) -> AgentCommand | None:
         agent = await self._uow.agents.get_for_update(command.client_id, command.agent_id)
         if agent is None:
             raise NotFoundError("Agent not found")

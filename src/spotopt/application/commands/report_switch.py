@@ -16,7 +16,7 @@ from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.attribution import PlacementFacts
 from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.values import InstanceRole, TerminationReason
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.matching import find_correlated_command, switch_takeover
 from spotopt.domain.commands.switch import InstanceFacts, Switch, SwitchTiming
 from spotopt.domain.commands.values import CommandStatus
@@ -99,7 +99,7 @@ class ReportSwitch:
         await self._uow.commit()
         return ReportSwitchResult(switch=switch, created=True)
 
-    async def _correlate(self, agent: Agent, command: ReportSwitchCommand, now: datetime) -> Command | None:
+    async def _correlate(self, agent: Agent, command: ReportSwitchCommand, now: datetime) -> AgentCommand | None:
         commands = await self._uow.commands.list_for_agent(agent.agent_id, since=now - UNCORRELATED_LOOKBACK)
         switched = {
             c.command_id
@@ -117,7 +117,7 @@ class ReportSwitch:
         self,
         agent: Agent,
         command: ReportSwitchCommand,
-        correlated: Command | None,
+        correlated: AgentCommand | None,
         timing: SwitchTiming,
         now: datetime,
     ) -> list[DomainEvent]:
@@ -149,7 +149,7 @@ class ReportSwitch:
         self,
         agent: Agent,
         command: ReportSwitchCommand,
-        correlated: Command | None,
+        correlated: AgentCommand | None,
         timing: SwitchTiming,
         old: Instance | None,
         new: Instance | None,
@@ -191,7 +191,7 @@ class ReportSwitch:
             )
         return events
 
-    async def _fallback_episode(self, agent: Agent, correlated: Command | None) -> InterruptionEpisode | None:
+    async def _fallback_episode(self, agent: Agent, correlated: AgentCommand | None) -> InterruptionEpisode | None:
         """R-5/S-3 (pitfall 2): an emergency fallback's old primary is expected gone at its episode's deadline."""
         if correlated is None or not correlated.is_emergency:
             return None
@@ -225,7 +225,9 @@ class ReportSwitch:
         await self._uow.instances.add(instance)
         return instance
 
-    async def _fallback_failed_over(self, agent: Agent, correlated: Command, new_instance: str, now: datetime) -> None:
+    async def _fallback_failed_over(
+        self, agent: Agent, correlated: AgentCommand, new_instance: str, now: datetime
+    ) -> None:
         """S-4/V9: a terminating episode whose fallback command is this one is failed over."""
         for episode in await self._uow.episodes.find_open(agent.agent_id):
             if episode.fallback_command_id == correlated.command_id and episode.state is EpisodeState.TERMINATING:
@@ -236,7 +238,7 @@ class ReportSwitch:
         self,
         agent: Agent,
         command: ReportSwitchCommand,
-        correlated: Command | None,
+        correlated: AgentCommand | None,
         timing: SwitchTiming,
         applied: bool,
         now: datetime,

@@ -15,7 +15,7 @@ from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents import notices
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import Liveness
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch_planning import make_switch_command, plan_switch
 from spotopt.domain.commands.values import CommandOrigin
 from spotopt.domain.decisions.decision import Decision, should_store, switch_limited_event
@@ -47,7 +47,7 @@ class EvaluateAutoSwitchResult:
     skip_reason: str | None = None
     decision: Decision | None = None
     stored: bool = False
-    command: Command | None = None
+    command: AgentCommand | None = None
 
 
 def idempotency_key(agent_id: str, tick: datetime) -> str:
@@ -102,7 +102,7 @@ class EvaluateAutoSwitch:
 
     async def _queue(
         self, agent: Agent, decision: Decision, decision_id: str, policy: PolicyDocument, tick: datetime, now: datetime
-    ) -> Command | None:
+    ) -> AgentCommand | None:
         """CM-6: only an allowed decision becomes a command; CM-7 and CM-2 may still refuse it."""
         if not decision.allowed:
             return None
@@ -126,7 +126,7 @@ class EvaluateAutoSwitch:
         agent.touch(now)
         return plan.command
 
-    async def _store(self, decision: Decision, decision_id: str, queued: Command | None) -> Decision | None:
+    async def _store(self, decision: Decision, decision_id: str, queued: AgentCommand | None) -> Decision | None:
         """DP-14 / DP-15: the stored decision (with its id and command), or None when the rule skips it."""
         previous = await self._uow.decisions.latest_for_agent(decision.agent_id, trigger=Trigger.EVALUATOR)
         if not should_store(decision, previous, queued is not None):
@@ -135,7 +135,7 @@ class EvaluateAutoSwitch:
         await self._uow.decisions.add(stored)
         return stored
 
-    async def _events(self, agent: Agent, decision: Decision, queued: Command | None) -> list[DomainEvent]:
+    async def _events(self, agent: Agent, decision: Decision, queued: AgentCommand | None) -> list[DomainEvent]:
         events = [switch_queued(agent, decision, queued)] if queued is not None else []
         limited = switch_limited_event(decision, agent.client_id, notices.agent_label(agent))
         spec = limited.notification if limited is not None else None
@@ -161,7 +161,7 @@ def _not_evaluable(agent: Agent, episode_open: bool, switch_in_flight: bool) -> 
     return next((reason for reason, fails in checks if fails), None)
 
 
-def switch_queued(agent: Agent, decision: Decision, command: Command) -> DomainEvent:
+def switch_queued(agent: Agent, decision: Decision, command: AgentCommand) -> DomainEvent:
     """§8.2 ``command_created`` with N-switch-queued (type ``switch-queued``, pitfall 14), NT-7 template."""
     frm = notices.placement(_mode(agent.mode), agent.instance_type, agent.az, agent.pool_id)
     to = notices.placement(command.target_mode.value, agent.instance_type, agent.az, command.target_pool_id)

@@ -8,21 +8,21 @@ from datetime import datetime
 from typing import Protocol
 
 from spotopt.application.ports.agents import AgentRef
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import CleanupRecord, Switch
 from spotopt.domain.shared.ids import AgentId, CommandId
 
 
 class CommandRepository(Protocol):
-    async def get(self, agent_id: AgentId, command_id: str) -> Command | None: ...
+    async def get(self, agent_id: AgentId, command_id: str) -> AgentCommand | None: ...
 
-    async def list_for_agent(self, agent_id: AgentId, *, since: datetime | None = None) -> Sequence[Command]:
+    async def list_for_agent(self, agent_id: AgentId, *, since: datetime | None = None) -> Sequence[AgentCommand]:
         """Non-terminal commands plus terminal ones finished at or after ``since``."""
         ...
 
-    async def find_by_idempotency_key(self, agent_id: AgentId, key: str) -> Command | None: ...
+    async def find_by_idempotency_key(self, agent_id: AgentId, key: str) -> AgentCommand | None: ...
 
-    async def add(self, command: Command) -> None: ...
+    async def add(self, command: AgentCommand) -> None: ...
 
     async def switch_activity(self, agent_id: AgentId, since: datetime) -> SwitchActivity:
         """§6.2 counter inputs: ``delivered_at`` of the agent's switch commands with origin ≠ emergency delivered at

@@ -17,7 +17,7 @@ from spotopt.application.replicas.pools import ReplicaPools
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.values import InstanceOrigin, InstanceRole
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch_planning import make_switch_command, plan_switch
 from spotopt.domain.commands.values import CommandOrigin
 from spotopt.domain.interruptions.emergency import replacement_allowed, secure_replica
@@ -185,7 +185,7 @@ class ReplicaSupply:
 
     async def queue_fallback(
         self, agent: Agent, episode: InterruptionEpisode, now: datetime
-    ) -> tuple[Command | None, list[DomainEvent]]:
+    ) -> tuple[AgentCommand | None, list[DomainEvent]]:
         """§3.7.2 step 4: the emergency switch to on-demand (priority 100, wait 0, expires at deadline + 60 s),
         recorded as the episode's ``fallback_command_id``; idempotent per episode (CM-7).
         """
@@ -211,7 +211,7 @@ class ReplicaSupply:
         ]
 
 
-def _fallback_command(agent: Agent, episode: InterruptionEpisode, key: str, now: datetime) -> Command:
+def _fallback_command(agent: Agent, episode: InterruptionEpisode, key: str, now: datetime) -> AgentCommand:
     return make_switch_command(
         agent,
         origin=CommandOrigin.EMERGENCY,

@@ -13,7 +13,7 @@ from spotopt.application.agents.report_termination import ReportTermination
 from spotopt.application.clients.create_client import CreateClient
 from spotopt.application.clients.regenerate_client_token import RegenerateClientToken
 from spotopt.application.commands.acknowledge_command import AcknowledgeCommand
-from spotopt.application.commands.issue_switch_command import IssueSwitchCommand
+from spotopt.application.commands.issue_switch import IssueSwitch
 from spotopt.application.commands.poll_commands import PollCommands
 from spotopt.application.commands.report_switch import ReportSwitch
 from spotopt.application.commands.sweep_commands import SweepCommands
@@ -73,7 +73,7 @@ class UseCasesProvider(Provider):
         ReportReplicaSync,
         RetireReplica,
     )
-    decisions = provide_all(DecisionInputs, DecideForAgent, EvaluateAutoSwitch, IssueSwitchCommand)
+    decisions = provide_all(DecisionInputs, DecideForAgent, EvaluateAutoSwitch, IssueSwitch)
     ledger_jobs = provide_all(AccrueLedger, CleanRetention, SnapshotClientGrowth, SnapshotSavings, SweepCommands)
     use_cases = provide_all(
         AcknowledgeCommand,

@@ -30,7 +30,7 @@ TTL = {
 
 
 @dataclass(eq=False, slots=True)
-class Command:
+class AgentCommand:
     command_id: CommandId
     client_id: ClientId
     agent_id: AgentId
@@ -65,7 +65,7 @@ class Command:
     cancelled_at: datetime | None = None
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Command) and other.command_id == self.command_id
+        return isinstance(other, AgentCommand) and other.command_id == self.command_id
 
     def __hash__(self) -> int:
         return hash(self.command_id)

@@ -12,7 +12,7 @@ from spotopt.domain.agents.values import (
     InstanceOrigin,
     KeptReason,
 )
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.values import CommandStatus, CommandType
 from spotopt.domain.shared.ids import CommandId
 from spotopt.domain.shared.pools import Mode
@@ -28,7 +28,9 @@ class Takeover:
     termination_expected_at: datetime | None = None
 
 
-def switch_takeover(command: Command | None, *, now: datetime, episode_deadline: datetime | None = None) -> Takeover:
+def switch_takeover(
+    command: AgentCommand | None, *, now: datetime, episode_deadline: datetime | None = None
+) -> Takeover:
     """R-5/S-3: one answer for both arrival orders (pitfall 2); an unknown deadline counts as ``now``."""
     if command is not None and command.is_emergency:
         deadline = episode_deadline or now
@@ -43,7 +45,7 @@ MATCH_WINDOW = timedelta(minutes=30)
 CORRELATION_WINDOW = timedelta(hours=2)
 
 
-def command_targets(command: Command, facts: PlacementFacts) -> bool:
+def command_targets(command: AgentCommand, facts: PlacementFacts) -> bool:
     """R-5/S-2 target match: same mode; for spot the pool's AZ and instance type (placeholders never match)."""
     if command.type is not CommandType.SWITCH or facts.mode is not command.target_mode:
         return False
@@ -53,15 +55,15 @@ def command_targets(command: Command, facts: PlacementFacts) -> bool:
 
 
 def _latest_match(
-    commands: Iterable[Command],
+    commands: Iterable[AgentCommand],
     facts: PlacementFacts,
     switched: Collection[CommandId],
     completed_recently: Callable[[timedelta], bool],
     now: datetime,
-) -> Command | None:
+) -> AgentCommand | None:
     """R-5/S-2: the most recent matching switch that is ``delivered`` or recently ``completed`` without a Switch."""
 
-    def eligible(command: Command) -> bool:
+    def eligible(command: AgentCommand) -> bool:
         if command.status is CommandStatus.DELIVERED:
             return True
         completed = command.status is CommandStatus.COMPLETED and command.command_id not in switched
@@ -72,12 +74,12 @@ def _latest_match(
 
 
 def find_matching_switch_command(
-    commands: Iterable[Command],
+    commands: Iterable[AgentCommand],
     facts: PlacementFacts,
     now: datetime,
     *,
     switched_command_ids: Collection[CommandId] = frozenset(),
-) -> Command | None:
+) -> AgentCommand | None:
     """R-5: a ``delivered`` switch (any lease state), or one ``completed`` less than 30 min ago without a Switch.
 
     ``switched_command_ids`` are the commands that already have a Switch record.
@@ -86,12 +88,12 @@ def find_matching_switch_command(
 
 
 def find_correlated_command(
-    commands: Iterable[Command],
+    commands: Iterable[AgentCommand],
     explicit_command_id: str | None,
     facts: PlacementFacts,
     now: datetime,
     switched_command_ids: Collection[CommandId] = frozenset(),
-) -> Command | None:
+) -> AgentCommand | None:
     """S-2: the explicit command if it is one of ``commands`` (the agent's), else as R-5 with a 2 h window."""
     candidates = list(commands)
     explicit = next((c for c in candidates if c.command_id == explicit_command_id), None)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from spotopt.domain.commands.command import (
     BASE_LEASE_SECONDS,
     MAX_DELIVERIES,
-    Command,
+    AgentCommand,
 )
 from spotopt.domain.commands.values import CommandStatus, CommandType
 from spotopt.domain.shared.errors import RuleConflictError
@@ -41,7 +41,7 @@ class CancelReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Cancellation:
-    command: Command
+    command: AgentCommand
     reason: CancelReason
 
 
@@ -49,11 +49,11 @@ class Cancellation:
 class Delivery:
     """One poll: the command handed out (already delivered, or None) and the heads cancelled on the way."""
 
-    command: Command | None
+    command: AgentCommand | None
     cancelled: tuple[Cancellation, ...] = ()
 
     @property
-    def changed(self) -> tuple[Command, ...]:
+    def changed(self) -> tuple[AgentCommand, ...]:
         handed_out = () if self.command is None else (self.command,)
         return tuple(c.command for c in self.cancelled) + handed_out
 
@@ -62,7 +62,7 @@ class Delivery:
 class AckOutcome:
     """K7/K8/K10: ``changed`` is False for a repeat; ``conflict`` marks a contradicting one (``command_ack_conflict``)."""
 
-    command: Command
+    command: AgentCommand
     rule: str
     changed: bool
     conflict: bool = False
@@ -70,17 +70,17 @@ class AckOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SweepChange:
-    command: Command
+    command: AgentCommand
     rule: str
 
 
-def queue_key(command: Command) -> tuple[int, datetime, str]:
+def queue_key(command: AgentCommand) -> tuple[int, datetime, str]:
     """CM-4 queue order: priority desc, created_at asc, command_id asc."""
     return (-command.priority, command.created_at, command.command_id)
 
 
 def next_deliverable(
-    commands: Iterable[Command],
+    commands: Iterable[AgentCommand],
     *,
     now: datetime,
     enabled: bool,
@@ -109,7 +109,9 @@ def next_deliverable(
     return Delivery(None, tuple(cancelled))
 
 
-def _may_hand_out(command: Command, now: datetime, enabled: bool, pinned_in_flight: bool, non_primary: bool) -> bool:
+def _may_hand_out(
+    command: AgentCommand, now: datetime, enabled: bool, pinned_in_flight: bool, non_primary: bool
+) -> bool:
     """K4/K5 candidates, the CM-4 pinned exception, the enabled gate and CM-11."""
     if command.status is CommandStatus.DELIVERED and not (
         _lease_lapsed(command, now) and command.delivery_count < MAX_DELIVERIES
@@ -121,7 +123,7 @@ def _may_hand_out(command: Command, now: datetime, enabled: bool, pinned_in_flig
 
 
 def _stale_reason(
-    command: Command, now: datetime, primary: InstanceId | None, mode: Mode | None, pool_id: str | None
+    command: AgentCommand, now: datetime, primary: InstanceId | None, mode: Mode | None, pool_id: str | None
 ) -> CancelReason | None:
     """K3 at delivery: TTL (pending only, K4), CM-10, CM-1.
 
@@ -147,7 +149,7 @@ _RECORDED_SUCCESS: dict[CommandStatus, bool | None] = {
 
 
 def acknowledge(
-    command: Command, *, success: bool, message: str | None, result: dict[str, object] | None, now: datetime
+    command: AgentCommand, *, success: bool, message: str | None, result: dict[str, object] | None, now: datetime
 ) -> AckOutcome:
     """K7/K8 (delivered), K10/CM-8 (terminal: unchanged, contradiction flagged), K11 (pending: conflict)."""
     if command.status is CommandStatus.PENDING:
@@ -164,37 +166,39 @@ def acknowledge(
     return AckOutcome(command, "K7" if success else "K8", changed=True)
 
 
-def _expired_pending(command: Command, now: datetime) -> bool:
+def _expired_pending(command: AgentCommand, now: datetime) -> bool:
     """K3: TTL passed; emergency commands too, but never before their own expires_at."""
     return command.status is CommandStatus.PENDING and command.expires_at <= now
 
 
-def _lease_lapsed(command: Command, now: datetime) -> bool:
+def _lease_lapsed(command: AgentCommand, now: datetime) -> bool:
     """K5/K6: delivered, not pinned, lease over."""
     lease_over = command.lease_expires_at is None or command.lease_expires_at <= now
     return command.status is CommandStatus.DELIVERED and not command.lease_pinned and lease_over
 
 
-def _unacknowledged(command: Command, now: datetime) -> bool:
+def _unacknowledged(command: AgentCommand, now: datetime) -> bool:
     """K6."""
     return _lease_lapsed(command, now) and command.delivery_count >= MAX_DELIVERIES
 
 
-def _pinned_too_long(command: Command, now: datetime) -> bool:
+def _pinned_too_long(command: AgentCommand, now: datetime) -> bool:
     """K9."""
     pinned_at = command.pinned_at or command.delivered_at
     pinned = command.status is CommandStatus.DELIVERED and command.lease_pinned
     return pinned and pinned_at is not None and now - pinned_at >= PINNED_COMPLETION_AFTER
 
 
-_SWEEP_RULES: tuple[tuple[str, Callable[[Command, datetime], bool], Callable[[Command, datetime], None]], ...] = (
+_SWEEP_RULES: tuple[
+    tuple[str, Callable[[AgentCommand, datetime], bool], Callable[[AgentCommand, datetime], None]], ...
+] = (
     ("K3", _expired_pending, lambda c, now: c.cancel(CancelReason.EXPIRED, now)),
     ("K6", _unacknowledged, lambda c, now: c.fail(now, NOT_ACKNOWLEDGED_MESSAGE)),
     ("K9", _pinned_too_long, lambda c, now: c.complete(now, COMPLETED_WITHOUT_ACK_MESSAGE)),
 )
 
 
-def sweep(commands: Iterable[Command], now: datetime) -> list[SweepChange]:
+def sweep(commands: Iterable[AgentCommand], now: datetime) -> list[SweepChange]:
     """Command sweeper: K3 expiry of pending commands, K6, K9; never hands out or cancels a delivered command."""
     changes: list[SweepChange] = []
     for command in sorted(commands, key=queue_key):

@@ -15,7 +15,7 @@ from spotopt.domain.commands.command import (
     PRIORITY_SAVINGS,
     PRIORITY_SCHEDULED,
     TTL,
-    Command,
+    AgentCommand,
 )
 from spotopt.domain.commands.queue import queue_key
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus, CommandType
@@ -39,14 +39,14 @@ AUTOMATIC_PRIORITY_BY_MOTIVE = {
 class SwitchPlan:
     """K1: the command to persist (or the existing one on a CM-7 replay) and the pending ones it superseded."""
 
-    command: Command
+    command: AgentCommand
     created: bool
-    superseded: tuple[Command, ...] = ()
+    superseded: tuple[AgentCommand, ...] = ()
 
 
 def plan_switch(
-    existing_commands: Iterable[Command],
-    new_command: Command,
+    existing_commands: Iterable[AgentCommand],
+    new_command: AgentCommand,
     *,
     current_mode: Mode | None,
     current_pool_id: str | None,
@@ -82,7 +82,7 @@ def plan_switch(
     return SwitchPlan(new_command, created=True, superseded=tuple(pending))
 
 
-def _same_idempotency_key(commands: Iterable[Command], key: str | None) -> Command | None:
+def _same_idempotency_key(commands: Iterable[AgentCommand], key: str | None) -> AgentCommand | None:
     """CM-7."""
     if key is None:
         return None
@@ -104,9 +104,9 @@ def make_switch_command(
     idempotency_key: str | None = None,
     deadline: datetime | None = None,
     command_id: CommandId | None = None,
-) -> Command:
+) -> AgentCommand:
     """K1 factory: CM-1 target shape, CM-5 wait, §2.5 priorities, K1 TTL (emergency: ``deadline`` + 60 s)."""
-    return Command(
+    return AgentCommand(
         command_id=command_id or CommandId(new_id()),
         client_id=agent.client_id,
         agent_id=agent.agent_id,

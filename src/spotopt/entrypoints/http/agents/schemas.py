@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from spotopt.application.agents.config_view import AgentConfigView
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.entrypoints.http.wire import dt
 
 INSTANCE_ID = r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"
@@ -160,7 +160,7 @@ def config_response(view: AgentConfigView) -> AgentConfigResponse:
     )
 
 
-def delivered_command(command: Command) -> dict[str, Any]:
+def delivered_command(command: AgentCommand) -> dict[str, Any]:
     """A.5 DeliveredCommand: every field agent v4 reads, at top level (W16)."""
     return {
         "id": command.command_id,
@@ -174,7 +174,7 @@ def delivered_command(command: Command) -> dict[str, Any]:
     }
 
 
-def command_body(command: Command) -> dict[str, Any]:
+def command_body(command: AgentCommand) -> dict[str, Any]:
     """A.5 Command (A14, C16 responses)."""
     return {
         **delivered_command(command),

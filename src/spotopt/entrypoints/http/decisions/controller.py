@@ -8,7 +8,7 @@ from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from spotopt.application.commands.issue_switch_command import IssueSwitchCommand, IssueSwitchCommandCommand
+from spotopt.application.commands.issue_switch import IssueSwitch, IssueSwitchCommand
 from spotopt.application.decisions.decide_for_agent import DecideForAgent, DecideForAgentCommand
 from spotopt.domain.decisions.inputs import Trigger
 from spotopt.domain.shared.pools import Mode
@@ -58,10 +58,10 @@ class DecisionController(Controller):
         request: Req,
         agent_id: AgentPath,
         data: JSONBody[IssueSwitchRequest],
-        use_case: FromDishka[IssueSwitchCommand],
+        use_case: FromDishka[IssueSwitch],
     ) -> Response[dict[str, Any]]:
         """A14: queue a switch with origin ``api``; 201 when created, 200 for a known idempotency key (CM-7)."""
-        command = IssueSwitchCommandCommand(
+        command = IssueSwitchCommand(
             client_id=client_id_of(request), agent_id=agent_id, target_mode=Mode(data.target_mode),
             target_pool_id=data.target_pool_id, reason=data.reason, priority=data.priority,
             idempotency_key=data.idempotency_key,

@@ -1,4 +1,4 @@
-"""A14 through IssueSwitchCommand: K1, CM-1, CM-2, CM-5, CM-6, CM-7, G1-G3 (409) and DP-7 eligibility (422)."""
+"""A14 through IssueSwitch: K1, CM-1, CM-2, CM-5, CM-6, CM-7, G1-G3 (409) and DP-7 eligibility (422)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spotopt.application.commands.issue_switch_command import (
+from spotopt.application.commands.issue_switch import (
+    IssueSwitch,
     IssueSwitchCommand,
-    IssueSwitchCommandCommand,
-    IssueSwitchCommandResult,
+    IssueSwitchResult,
 )
 from spotopt.application.errors import NotFoundError
 from spotopt.domain.agents.agent import Thresholds
@@ -45,7 +45,7 @@ async def setup(uow: InMemoryUnitOfWork, **agent: Any) -> None:
     await seed_market(uow)
 
 
-async def issue(uow: InMemoryUnitOfWork, **overrides: Any) -> IssueSwitchCommandResult:
+async def issue(uow: InMemoryUnitOfWork, **overrides: Any) -> IssueSwitchResult:
     values: dict[str, Any] = {
         "client_id": CLIENT,
         "agent_id": "agent-1",
@@ -53,7 +53,7 @@ async def issue(uow: InMemoryUnitOfWork, **overrides: Any) -> IssueSwitchCommand
         "target_pool_id": CHEAP,
     }
     values.update(overrides)
-    return await IssueSwitchCommand(**wiring(uow)).execute(IssueSwitchCommandCommand(**values))
+    return await IssueSwitch(**wiring(uow)).execute(IssueSwitchCommand(**values))
 
 
 async def test_k1_creates_a_pending_api_switch_with_1h_ttl_default_priority_and_the_primary(

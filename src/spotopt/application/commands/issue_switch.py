@@ -12,7 +12,7 @@ from spotopt.application.ports.system import Clock
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents import notices
 from spotopt.domain.agents.agent import Agent
-from spotopt.domain.commands.command import Command
+from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch_planning import API_PRIORITY_MAX, SwitchPlan, make_switch_command, plan_switch
 from spotopt.domain.commands.values import CommandOrigin
 from spotopt.domain.decisions.guards import check_api_command
@@ -27,7 +27,7 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IssueSwitchCommandCommand:
+class IssueSwitchCommand:
     client_id: ClientId
     agent_id: str
     target_mode: Mode
@@ -55,12 +55,12 @@ class IssueSwitchCommandCommand:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IssueSwitchCommandResult:
-    command: Command
+class IssueSwitchResult:
+    command: AgentCommand
     created: bool
 
 
-class IssueSwitchCommand:
+class IssueSwitch:
     """- Locks the agent row first (CC-3); a known ``idempotency_key`` returns the existing command (CM-7, 200).
     - CM-6 for origin ``api``: ``enabled`` and ``auto_switch_enabled`` (403 ``setting_disabled``), no open episode
       (409 ``emergency_in_progress``).
@@ -78,7 +78,7 @@ class IssueSwitchCommand:
         self._policies = policies
         self._inputs = inputs
 
-    async def execute(self, command: IssueSwitchCommandCommand) -> IssueSwitchCommandResult:
+    async def execute(self, command: IssueSwitchCommand) -> IssueSwitchResult:
         command.validate()
         agent = await self._uow.agents.get_for_update(command.client_id, command.agent_id)
         if agent is None:
@@ -86,14 +86,14 @@ class IssueSwitchCommand:
         if command.idempotency_key is not None:
             existing = await self._uow.commands.find_by_idempotency_key(agent.agent_id, command.idempotency_key)
             if existing is not None:
-                return IssueSwitchCommandResult(command=existing, created=False)
+                return IssueSwitchResult(command=existing, created=False)
         await self._check_creation_guards(agent)
         plan = await self._plan(agent, command)
         await self._uow.commands.add(plan.command)
         agent.touch(plan.command.created_at)
         await record_events(self._uow, [_command_created(agent, plan)], plan.command.created_at)
         await self._uow.commit()
-        return IssueSwitchCommandResult(command=plan.command, created=True)
+        return IssueSwitchResult(command=plan.command, created=True)
 
     async def _check_creation_guards(self, agent: Agent) -> None:
         """CM-6 for origin ``api``."""
@@ -111,7 +111,7 @@ class IssueSwitchCommand:
                 "An interruption episode is open", code="emergency_in_progress", episode_id=episodes[0].episode_id
             )
 
-    async def _plan(self, agent: Agent, command: IssueSwitchCommandCommand) -> SwitchPlan:
+    async def _plan(self, agent: Agent, command: IssueSwitchCommand) -> SwitchPlan:
         now = self._clock.now()
         new = make_switch_command(
             agent, origin=CommandOrigin.API, target_mode=command.target_mode, target_pool_id=command.target_pool_id,
