@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,10 +14,13 @@ from typing import Any
 import pytest
 from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
+from spotopt.application.errors import LockContentionError
 from spotopt.application.ports.system import Clock
+from spotopt.application.ports.uow import UnitOfWork
 from spotopt.bootstrap.settings import Settings
 from spotopt.domain.pricing.market import OnDemandPrice, SpotPool
 from spotopt.domain.shared.ids import ClientId
@@ -81,10 +85,16 @@ async def seed_market(settings: Settings) -> None:
 
 @pytest.fixture
 async def agent(tmp_path: Path) -> AsyncIterator[Agent]:
+    async with registered(tmp_path) as running:
+        yield running
+
+
+@asynccontextmanager
+async def registered(tmp_path: Path, *providers: Provider) -> AsyncIterator[Agent]:
     settings = make_settings(sqlite_url(tmp_path), tmp_path)
     reset_database(settings)
     await seed_market(settings)
-    async with app_client(settings, FixedClockProvider()) as client:
+    async with app_client(settings, FixedClockProvider(), *providers) as client:
         created = (await client.post("/api/admin/clients/create", json={"name": "Acme"}, headers=ADMIN)).json()
         headers = {"Authorization": f"Bearer {created['client_token']}"}
         body = {
@@ -249,3 +259,69 @@ async def test_a14_cm2_second_switch_supersedes_and_delivered_one_blocks(agent: 
     blocked = await agent.post("issue-switch-command", {"target_mode": "ondemand", "priority": 75})
     assert blocked.status_code == 409
     assert blocked.json()["detail"] == {"code": "switch_in_flight", "command_id": second.json()["command"]["id"]}
+
+
+class Contention:
+    """How many of the next commits meet a deadlock (CC-5)."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+
+
+class ContendedUnitOfWork(SqlAlchemyUnitOfWork):
+    def __init__(self, session: AsyncSession, contention: Contention) -> None:
+        super().__init__(session)
+        self._contention = contention
+
+    async def commit(self) -> None:
+        if self._contention.pending:
+            self._contention.pending -= 1
+            await self.flush()  # the attempt's writes are in the transaction, as a deadlock at COMMIT finds them
+            raise LockContentionError
+        await super().commit()
+
+
+class ContendedCommits(Provider):
+    def __init__(self, contention: Contention) -> None:
+        super().__init__()
+        self._contention = contention
+
+    @provide(scope=Scope.REQUEST, override=True)
+    def uow(self, session: AsyncSession) -> UnitOfWork:
+        return ContendedUnitOfWork(session, self._contention)
+
+
+def rows(agent: Agent, table: str) -> int:
+    with sqlite3.connect(agent.settings.data_dir / "spotopt.db") as db:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table} WHERE agent_id = ?", (agent.agent_id,)).fetchone()[0])  # noqa: S608
+
+
+async def test_cc5_a12_a13_lock_contention_reruns_the_decision_in_a_fresh_transaction(tmp_path: Path) -> None:
+    contention = Contention()
+    async with registered(tmp_path, ContendedCommits(contention)) as agent:
+        contention.pending = 2
+        decided = await agent.post("decide")
+        contention.pending = 1
+        recommended = await agent.client.get(
+            f"/api/agents/{agent.agent_id}/switch-recommendation", headers=agent.headers
+        )
+
+        assert (decided.status_code, recommended.status_code, contention.pending) == (200, 200, 0)
+        assert rows(agent, "decisions") == 2  # one per call: the contended attempts were rolled back
+        async with database(agent.settings) as uow:
+            assert await uow.decisions.get(decided.json()["id"]) is not None
+
+
+async def test_cc5_a14_lock_contention_reruns_the_command_and_exhaustion_is_503_retryable(tmp_path: Path) -> None:
+    contention = Contention()
+    async with registered(tmp_path, ContendedCommits(contention)) as agent:
+        contention.pending = 3
+        created = await agent.post("issue-switch-command", {"target_mode": "ondemand", "idempotency_key": "k1"})
+        assert (created.status_code, created.json()["created"]) == (201, True)
+        assert rows(agent, "commands") == 1
+
+        contention.pending = 4
+        exhausted = await agent.post("issue-switch-command", {"target_mode": "spot", "target_pool_id": CHEAP})
+        assert exhausted.status_code == 503
+        assert exhausted.json()["detail"] == {"code": "unavailable", "dependency": "database", "retryable": True}
+        assert rows(agent, "commands") == 1

@@ -14,6 +14,7 @@ from saq import Job
 from spotopt.adapters.job_queue import JobPolicy
 from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline
 from spotopt.application.agents.timings import AgentTimings
+from spotopt.application.errors import LockContentionError
 from spotopt.application.jobs.names import JobName, RunStatus
 from spotopt.application.jobs.schedule import DEFAULT_JOB_SPECS
 from spotopt.application.ports.system import Clock, JobRuns
@@ -42,6 +43,9 @@ class Fakes:
         self.clock = FixedClock(TICK + timedelta(seconds=1))
         self.runs = InMemoryJobRuns()
         self.failing: Exception | None = None
+        self.contended = 0  # the next runs of the use case that meet a deadlock (CC-5)
+        self.calls = 0
+        self.uows: list[InMemoryUnitOfWork] = []
         self.gate: asyncio.Event | None = None
         self.entered = asyncio.Event()
 
@@ -55,7 +59,9 @@ class FakeProvider(Provider):
 
     @provide(scope=Scope.REQUEST, override=True)
     def uow(self) -> UnitOfWork:
-        return InMemoryUnitOfWork(self.fakes.store)
+        uow = InMemoryUnitOfWork(self.fakes.store)
+        self.fakes.uows.append(uow)
+        return uow
 
     @provide(scope=Scope.APP, override=True)
     def clock(self) -> Clock:
@@ -76,6 +82,10 @@ class ScriptedMonitor(MarkStaleAgentsOffline):
         self.fakes = fakes
 
     async def execute(self) -> Any:
+        self.fakes.calls += 1
+        if self.fakes.contended:
+            self.fakes.contended -= 1
+            raise LockContentionError
         if self.fakes.failing is not None:
             raise self.fakes.failing
         result = await super().execute()
@@ -214,6 +224,36 @@ async def test_jb3_a_retry_after_a_failure_takes_the_tick_over_and_succeeds(
     assert summary["marked_offline"] == 1
     assert fakes.runs.rows[("monitor_agent_health", TICK)].status is RunStatus.OK
     assert "job_failed" not in [e.type for e in fakes.store.events]
+
+
+async def test_cc5_a_job_reruns_its_use_case_on_lock_contention_in_a_fresh_transaction(
+    container: AsyncContainer, fakes: Fakes
+) -> None:
+    agent = add_stale_agent(fakes)
+    fakes.contended = 2
+
+    summary = await monitor_agent_health(make_ctx(container), tick="2026-11-28T09:00:00Z")
+
+    assert (summary["marked_offline"], fakes.calls) == (1, 3)
+    assert agent.liveness is Liveness.OFFLINE
+    assert [uow.rollbacks for uow in fakes.uows] == [2]  # one scope, rolled back between its attempts
+    assert fakes.runs.rows[("monitor_agent_health", TICK)].status is RunStatus.OK
+
+
+async def test_cc5_a_job_whose_retries_run_out_fails_its_run_for_saq_to_retry(
+    container: AsyncContainer, fakes: Fakes
+) -> None:
+    fakes.contended = 4
+
+    with pytest.raises(LockContentionError):
+        await monitor_agent_health(make_ctx(container, attempts=1, retries=2), tick="2026-11-28T09:00:00Z")
+
+    assert fakes.calls == 4
+    run = fakes.runs.rows[("monitor_agent_health", TICK)]
+    assert (run.status, run.summary) == (
+        RunStatus.ERROR,
+        {"error": "LockContentionError: database unavailable", "attempts": 1},
+    )
 
 
 async def test_house_style_business_rule_errors_are_reported_not_retried(

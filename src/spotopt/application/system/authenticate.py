@@ -50,14 +50,6 @@ class Authenticate:
         self._env_admin = env_admin
 
     async def execute(self, query: AuthenticateQuery) -> Principal:
-        try:
-            return await self._resolve(query)
-        finally:
-            # CC-1: this read-only use case ends its transaction. Left open for the rest of the request it would hold
-            # SQLite's write lock (BEGIN IMMEDIATE, CC-9) against a use case running in a fresh scope (CC-5 retries).
-            await self._uow.rollback()
-
-    async def _resolve(self, query: AuthenticateQuery) -> Principal:
         token = (query.token or "").strip()
         if not token:
             raise AuthenticationError("Missing bearer token", code="missing_token")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
-from dishka import AsyncContainer
 
 from spotopt.application.clients.create_client import CreateClient, CreateClientCommand
 from spotopt.application.system.create_admin_token import CreateAdminToken
@@ -16,16 +15,17 @@ from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.database import downgrade_database, new_migration, upgrade_database
 from spotopt.bootstrap.settings import Settings
 from spotopt.domain.shared.errors import DomainError
+from spotopt.entrypoints.running import run_in_new_scope
 
-T = TypeVar("T")
+U = TypeVar("U")
+R = TypeVar("R")
 
 
-async def run_in_scope(settings: Settings, action: Callable[[AsyncContainer], Awaitable[T]]) -> T:
-    """Build the container, open one REQUEST scope, run ``action`` in it, close everything."""
+async def run_command(settings: Settings, use_case: type[U], call: Callable[[U], Awaitable[R]]) -> R:
+    """Build the container, run the use case in one REQUEST scope under the retry rule (CC-5), close everything."""
     container = make_container(settings)
     try:
-        async with container() as scope:
-            return await action(scope)
+        return await run_in_new_scope(container, use_case, call)
     finally:
         await container.close()
 
@@ -92,10 +92,7 @@ def create_token() -> None:
     settings = Settings.from_env()
     _ensure_schema(settings)
 
-    async def action(scope: AsyncContainer) -> Any:
-        return await (await scope.get(CreateAdminToken)).execute()
-
-    result = asyncio.run(run_in_scope(settings, action))
+    result = asyncio.run(run_command(settings, CreateAdminToken, lambda uc: uc.execute()))
     click.echo(result.token)
 
 
@@ -108,12 +105,9 @@ def create_client(name: str, email: str | None, max_agents: int) -> None:
     settings = Settings.from_env()
     _ensure_schema(settings)
 
-    async def action(scope: AsyncContainer) -> Any:
-        command = CreateClientCommand(name=name, email=email, max_agents=max_agents)
-        return await (await scope.get(CreateClient)).execute(command)
-
+    command = CreateClientCommand(name=name, email=email, max_agents=max_agents)
     try:
-        result = asyncio.run(run_in_scope(settings, action))
+        result = asyncio.run(run_command(settings, CreateClient, lambda uc: uc.execute(command)))
     except DomainError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)

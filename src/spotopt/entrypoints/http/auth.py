@@ -1,4 +1,7 @@
-"""Authentication and rate-limit guards (api.md §1.2, §1.9), run after route match and before body parsing."""
+"""Authentication and rate-limit guards (api.md §1.2, §1.9), run after route match and before body parsing.
+
+The guard authenticates in the request's one REQUEST scope (its session), the same the use case runs in later.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import logging
 from typing import Any
 
 import msgspec
-from dishka import AsyncContainer
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
@@ -17,6 +19,7 @@ from spotopt.application.system.record_auth_failure import RecordAuthFailure, Re
 from spotopt.domain.shared.ids import ClientId
 from spotopt.entrypoints.http.errors import ApiError
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
+from spotopt.entrypoints.http.running import run_use_case
 
 AUTH_FAILURES = "auth_failures"
 AUTH_FAILED_EVENT = "auth_failed_event"
@@ -68,10 +71,9 @@ async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], realm: R
     token = bearer_token(connection)
     if token is None and realm is Realm.CLIENT:
         token = await _body_token(connection)
-    container: AsyncContainer = connection.state.dishka_container
-    use_case = await container.get(Authenticate)
+    query = AuthenticateQuery(token=token, realm=realm)
     try:
-        principal = await use_case.execute(AuthenticateQuery(token=token, realm=realm))
+        principal = await run_use_case(connection, Authenticate, lambda uc: uc.execute(query))
     except (AuthenticationError, ForbiddenError) as exc:
         if exc.code == "invalid_token":
             limiter.hit(AUTH_FAILURES, source, settings.auth_failure_limit)
@@ -83,12 +85,12 @@ async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], realm: R
 
 
 async def _record_failure(connection: ASGIConnection[Any, Any, Any, Any], source: str, reason: str) -> None:
-    """§1.2: event ``auth_failed``, at most one per source address per minute, in its own transaction."""
-    container: AsyncContainer = connection.app.state.dishka_container
+    """§1.2: event ``auth_failed``, at most one per source address per minute, in its own (short) transaction of
+    the request's session: the failed request itself writes nothing else.
+    """
+    command = RecordAuthFailureCommand(source_address=source, reason=reason, path=connection.url.path)
     try:
-        async with container() as scope:
-            command = RecordAuthFailureCommand(source_address=source, reason=reason, path=connection.url.path)
-            await (await scope.get(RecordAuthFailure)).execute(command)
+        await run_use_case(connection, RecordAuthFailure, lambda uc: uc.execute(command))
     except Exception:  # the 401/403 answer never depends on the audit trail
         log.warning("could not record auth_failed from %s", source, exc_info=True)
 

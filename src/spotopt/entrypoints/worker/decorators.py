@@ -2,7 +2,8 @@
 
 A scheduled job body is ``async def body(scope, tick) -> summary``; ``@scheduled(JobName.X)`` wraps it into:
 claim the tick (JB-1) → run the body in its own REQUEST scope → record the run (JB-4) → on failure emit
-``job_failed`` and re-raise so SAQ retries with back-off (JB-3). Business-rule errors are reported, not retried.
+``job_failed`` and re-raise so SAQ retries with back-off (JB-3). Bodies run their use cases with
+``entrypoints.running`` (the CC-5 rule, as HTTP and the CLI do). Business-rule errors are reported, not retried.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from spotopt.application.ports.system import Clock, JobRuns
 from spotopt.application.system.record_job_failure import RecordJobFailure, RecordJobFailureCommand
 from spotopt.domain.shared.errors import DomainError
 from spotopt.domain.shared.time import utc_iso
+from spotopt.entrypoints.running import run_in_new_scope
 from spotopt.entrypoints.worker.context import CONTAINER, WorkerContext
 from spotopt.entrypoints.worker.payloads import TickPayload
 
@@ -152,7 +154,6 @@ class _Run:
             return
         command = RecordJobFailureCommand(job=self._name, tick=self._tick, error=error, attempts=self._attempts)
         try:
-            async with self._container() as scope:
-                await (await scope.get(RecordJobFailure)).execute(command)
+            await run_in_new_scope(self._container, RecordJobFailure, lambda uc: uc.execute(command))
         except Exception:
             log.exception("could not record the failure of %s for %s", self._name, utc_iso(self._tick))

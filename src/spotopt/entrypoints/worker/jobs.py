@@ -1,4 +1,5 @@
-"""The job functions: each runs one use case in its own REQUEST scope and returns a small JSON summary.
+"""The job functions: each runs its use case (under the retry rule, CC-5) in its own REQUEST scope, or one scope per
+batch or agent, and returns a small JSON summary.
 
 Adding a scheduled job: a ``JobName``, a ``JobSpec`` in ``DEFAULT_JOB_SPECS``, the use case in a provider, and
 here a ``@scheduled`` body plus one entry in ``SCHEDULED_JOBS``.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from dishka import AsyncContainer
 
@@ -30,6 +31,7 @@ from spotopt.application.system.clean_retention import CleanRetention, CleanRete
 from spotopt.application.system.list_agents_for_job import AgentJob, ListAgentsForJob, ListAgentsForJobQuery
 from spotopt.domain.shared.errors import DomainError
 from spotopt.domain.shared.ids import AgentId, ClientId
+from spotopt.entrypoints.running import run_in, run_in_new_scope
 from spotopt.entrypoints.worker.decorators import JobFunction, Summary, scheduled
 
 log = logging.getLogger("spotopt.jobs")
@@ -37,7 +39,7 @@ log = logging.getLogger("spotopt.jobs")
 
 @scheduled(JobName.MONITOR_AGENT_HEALTH)
 async def monitor_agent_health(scope: AsyncContainer, _tick: datetime) -> Summary:
-    result = await (await scope.get(MarkStaleAgentsOffline)).execute()
+    result = await run_in(scope, MarkStaleAgentsOffline, lambda uc: uc.execute())
     if result.failed:  # JB-3: a failing agent is logged and skipped; the next tick retries it
         log.warning("health monitor skipped agents that failed: %s", ", ".join(result.failed))
     return {"marked_offline": len(result.marked_offline), "skipped": len(result.skipped), "failed": list(result.failed)}
@@ -45,10 +47,11 @@ async def monitor_agent_health(scope: AsyncContainer, _tick: datetime) -> Summar
 
 MAX_BATCHES = 50  # JB-5: a run stops at a safe point; the next tick continues
 AGENT_PAGE = 200
+U = TypeVar("U")
 
 
-def _fresh(scope: AsyncContainer) -> AsyncContainer:
-    """A new REQUEST scope beside the job's own: one transaction (and one identity map) per batch (CC-4)."""
+def _app(scope: AsyncContainer) -> AsyncContainer:
+    """The APP container the job's scope came from: batches and agents get REQUEST scopes of their own (CC-4)."""
     parent = scope.parent_container
     assert parent is not None  # noqa: S101 - job scopes are always children of the APP container
     return parent
@@ -57,16 +60,16 @@ def _fresh(scope: AsyncContainer) -> AsyncContainer:
 async def _in_batches(
     scope: AsyncContainer,
     counters: tuple[str, ...],
-    run: Callable[[AsyncContainer, Any], Awaitable[Any]],
+    use_case: type[U],
+    call: Callable[[U, Any], Awaitable[Any]],
 ) -> Summary:
-    """Run a keyset-batched use case until it reports no ``next_after`` (JB-5), one transaction per batch,
-    summing the result fields named in ``counters``.
+    """Run a keyset-batched use case until it reports no ``next_after`` (JB-5), one scope and transaction per
+    batch, summing the result fields named in ``counters``.
     """
     totals = dict.fromkeys(counters, 0)
     after: Any = None
     for _ in range(MAX_BATCHES):
-        async with _fresh(scope)() as batch:
-            result = await run(batch, after)
+        result = await run_in_new_scope(_app(scope), use_case, lambda uc: call(uc, after))  # noqa: B023 - awaited now
         for key in counters:
             totals[key] += getattr(result, key)
         after = result.next_after
@@ -77,14 +80,15 @@ async def _in_batches(
 
 @scheduled(JobName.SWEEP_COMMANDS)
 async def sweep_commands(scope: AsyncContainer, _tick: datetime) -> Summary:
-    async def run(batch: AsyncContainer, after: AgentId | None) -> Any:
-        return await (await batch.get(SweepCommands)).execute(SweepCommandsCommand(after=after))
+    async def run(use_case: SweepCommands, after: AgentId | None) -> Any:
+        return await use_case.execute(SweepCommandsCommand(after=after))
 
-    return await _in_batches(scope, ("agents", "expired", "unacknowledged", "completed_unacknowledged"), run)
+    counters = ("agents", "expired", "unacknowledged", "completed_unacknowledged")
+    return await _in_batches(scope, counters, SweepCommands, run)
 
 
 async def _aggregate(scope: AsyncContainer, command: AggregatePricingCommand) -> Summary:
-    result = await (await scope.get(AggregatePricing)).execute(command)
+    result = await run_in(scope, AggregatePricing, lambda uc: uc.execute(command))
     return {"processed": result.processed, "buckets_written": result.buckets_written, "has_more": result.has_more}
 
 
@@ -104,7 +108,7 @@ async def reconcile_pricing(scope: AsyncContainer, tick: datetime) -> Summary:
 
 
 async def _fill(scope: AsyncContainer, command: FillPriceGapsCommand) -> Summary:
-    result = await (await scope.get(FillPriceGaps)).execute(command)
+    result = await run_in(scope, FillPriceGaps, lambda uc: uc.execute(command))
     return {
         "pools": result.pools_examined,
         "filled": result.buckets_filled,
@@ -126,30 +130,30 @@ async def fill_price_gaps_daily(scope: AsyncContainer, tick: datetime) -> Summar
 async def accrue_ledger(scope: AsyncContainer, tick: datetime) -> Summary:
     bucket = last_completed_bucket(tick)
 
-    async def run(batch: AsyncContainer, after: AgentId | None) -> Any:
-        return await (await batch.get(AccrueLedger)).execute(AccrueLedgerCommand(bucket=bucket, after=after))
+    async def run(use_case: AccrueLedger, after: AgentId | None) -> Any:
+        return await use_case.execute(AccrueLedgerCommand(bucket=bucket, after=after))
 
-    return await _in_batches(scope, ("agents", "entries_written"), run)
+    return await _in_batches(scope, ("agents", "entries_written"), AccrueLedger, run)
 
 
 async def _each_agent(
-    scope: AsyncContainer, job: AgentJob, run: Callable[[AsyncContainer, AgentRef], Awaitable[bool]]
+    scope: AsyncContainer, job: AgentJob, use_case: type[U], call: Callable[[U, AgentRef], Awaitable[bool]]
 ) -> Summary:
-    """Visit the agents of a per-agent job, one transaction each; a failing agent is logged and skipped (JB-3)."""
+    """Visit the agents of a per-agent job, one scope and transaction each; an agent that still fails after the
+    retry rule is logged and skipped (JB-3).
+    """
     visited, failed = 0, []
     after: AgentId | None = None
     for _ in range(MAX_BATCHES):
-        async with _fresh(scope)() as listing:
-            query = ListAgentsForJobQuery(job=job, after=after, limit=AGENT_PAGE)
-            refs = await (await listing.get(ListAgentsForJob)).execute(query)
+        query = ListAgentsForJobQuery(job=job, after=after, limit=AGENT_PAGE)
+        refs = await run_in_new_scope(_app(scope), ListAgentsForJob, lambda uc: uc.execute(query))  # noqa: B023
         for ref in refs:
             try:
-                async with _fresh(scope)() as one:
-                    visited += int(await run(one, ref))
+                visited += int(await run_in_new_scope(_app(scope), use_case, lambda uc: call(uc, ref)))  # noqa: B023
             except DomainError as exc:
                 log.warning("%s: agent %s skipped: %s", job, ref.agent_id, exc.message)
                 failed.append(ref.agent_id)
-            except UnavailableError as exc:  # lock contention or a lost connection: this agent waits for the next tick
+            except UnavailableError as exc:  # retries exhausted or a lost connection: the agent waits for the next tick
                 log.warning("%s: agent %s skipped: %s", job, ref.agent_id, exc)
                 failed.append(ref.agent_id)
         if len(refs) < AGENT_PAGE:
@@ -160,40 +164,41 @@ async def _each_agent(
 
 @scheduled(JobName.COORDINATE_REPLICAS)
 async def coordinate_replicas(scope: AsyncContainer, _tick: datetime) -> Summary:
-    async def run(one: AsyncContainer, ref: AgentRef) -> bool:
+    async def run(use_case: CoordinateReplicas, ref: AgentRef) -> bool:
         command = CoordinateReplicasCommand(client_id=ref.client_id, agent_id=ref.agent_id)
-        return not (await (await one.get(CoordinateReplicas)).execute(command)).skipped
+        return not (await use_case.execute(command)).skipped
 
-    return await _each_agent(scope, AgentJob.COORDINATE_REPLICAS, run)
+    return await _each_agent(scope, AgentJob.COORDINATE_REPLICAS, CoordinateReplicas, run)
 
 
 @scheduled(JobName.EVALUATE_AUTO_SWITCH)
 async def evaluate_auto_switch(scope: AsyncContainer, tick: datetime) -> Summary:
-    async def run(one: AsyncContainer, ref: AgentRef) -> bool:
+    async def run(use_case: EvaluateAutoSwitch, ref: AgentRef) -> bool:
         command = EvaluateAutoSwitchCommand(client_id=ref.client_id, agent_id=ref.agent_id, tick=tick)
-        return (await (await one.get(EvaluateAutoSwitch)).execute(command)).command is not None
+        return (await use_case.execute(command)).command is not None
 
-    return await _each_agent(scope, AgentJob.EVALUATE_AUTO_SWITCH, run)
+    return await _each_agent(scope, AgentJob.EVALUATE_AUTO_SWITCH, EvaluateAutoSwitch, run)
 
 
 @scheduled(JobName.CLEAN_RETENTION)
 async def clean_retention(scope: AsyncContainer, _tick: datetime) -> Summary:
-    result = await (await scope.get(CleanRetention)).execute(CleanRetentionCommand())
+    result = await run_in(scope, CleanRetention, lambda uc: uc.execute(CleanRetentionCommand()))
     return {"deleted": result.total, "complete": result.complete}
 
 
 @scheduled(JobName.SNAPSHOT_CLIENT_GROWTH)
 async def snapshot_client_growth(scope: AsyncContainer, _tick: datetime) -> Summary:
-    result = await (await scope.get(SnapshotClientGrowth)).execute()
+    result = await run_in(scope, SnapshotClientGrowth, lambda uc: uc.execute())
     return {"written": len(result.written), "backfilled": len(result.backfilled)}
 
 
 @scheduled(JobName.SNAPSHOT_SAVINGS)
 async def snapshot_savings(scope: AsyncContainer, _tick: datetime) -> Summary:
-    async def run(batch: AsyncContainer, after: ClientId | None) -> Any:
-        return await (await batch.get(SnapshotSavings)).execute(SnapshotSavingsCommand(after=after))
+    async def run(use_case: SnapshotSavings, after: ClientId | None) -> Any:
+        return await use_case.execute(SnapshotSavingsCommand(after=after))
 
-    return await _in_batches(scope, ("clients", "daily_final", "daily_provisional", "monthly_final"), run)
+    counters = ("clients", "daily_final", "daily_provisional", "monthly_final")
+    return await _in_batches(scope, counters, SnapshotSavings, run)
 
 
 SCHEDULED_JOBS: Mapping[JobName, JobFunction] = {

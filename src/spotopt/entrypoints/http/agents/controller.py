@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
@@ -43,7 +42,7 @@ from spotopt.entrypoints.http.pricing.schemas import (
     to_command,
     to_response,
 )
-from spotopt.entrypoints.http.retrying import run_retrying
+from spotopt.entrypoints.http.running import run_use_case
 
 AgentPath = FromPath[str]
 Req = Request[Any, Any, Any]
@@ -57,7 +56,7 @@ class AgentController(Controller):
     @post("/register")
     async def register(self, request: Req, data: JSONBody[AgentRegisterRequest]) -> Response[dict[str, Any]]:
         """A1: register or refresh the agent (R-1 … R-8); 201 when a new agent was created."""
-        result = await run_retrying(
+        result = await run_use_case(
             request,
             RegisterAgent,
             lambda uc: uc.execute(
@@ -87,7 +86,7 @@ class AgentController(Controller):
     @post("/{agent_id:str}/heartbeat", status_code=200)
     async def heartbeat(self, request: Req, agent_id: AgentPath, data: JSONBody[HeartbeatRequest]) -> dict[str, Any]:
         """A2: liveness and reported status (H-1 … H-7)."""
-        await run_retrying(
+        await run_use_case(
             request,
             RecordHeartbeat,
             lambda uc: uc.execute(
@@ -106,19 +105,17 @@ class AgentController(Controller):
         return {"success": True}
 
     @get("/{agent_id:str}/config")
-    async def config(
-        self, request: Req, agent_id: AgentPath, use_case: FromDishka[GetAgentConfig]
-    ) -> AgentConfigResponse:
+    async def config(self, request: Req, agent_id: AgentPath) -> AgentConfigResponse:
         """A3: the effective agent configuration (agent v4 reads ``enabled``)."""
-        view = await use_case.execute(GetAgentConfigQuery(client_id=client_id_of(request), agent_id=agent_id))
+        query = GetAgentConfigQuery(client_id=client_id_of(request), agent_id=agent_id)
+        view = await run_use_case(request, GetAgentConfig, lambda uc: uc.execute(query))
         return config_response(view)
 
     @get("/{agent_id:str}/replica-config")
-    async def replica_config(
-        self, request: Req, agent_id: AgentPath, use_case: FromDishka[GetAgentConfig]
-    ) -> dict[str, Any]:
+    async def replica_config(self, request: Req, agent_id: AgentPath) -> dict[str, Any]:
         """A11: replica flags and count."""
-        view = await use_case.execute(GetAgentConfigQuery(client_id=client_id_of(request), agent_id=agent_id))
+        query = GetAgentConfigQuery(client_id=client_id_of(request), agent_id=agent_id)
+        view = await run_use_case(request, GetAgentConfig, lambda uc: uc.execute(query))
         return {
             "success": True,
             "replica_enabled": view.agent.manual_replica_enabled,
@@ -132,7 +129,7 @@ class AgentController(Controller):
     async def pending_commands(self, request: Req, agent_id: AgentPath) -> dict[str, Any]:
         """A4: at most one command, the head of the queue, leased (CM-3, CM-4)."""
         source = request.client.host if request.client else None
-        command = await run_retrying(
+        command = await run_use_case(
             request,
             PollCommands,
             lambda uc: uc.execute(
@@ -150,7 +147,7 @@ class AgentController(Controller):
         data: JSONBody[AckRequest],
     ) -> dict[str, Any]:
         """A5: acknowledge an executed command (idempotent, CM-8)."""
-        command = await run_retrying(
+        command = await run_use_case(
             request,
             AcknowledgeCommand,
             lambda uc: uc.execute(
@@ -174,7 +171,7 @@ class AgentController(Controller):
         data: JSONBody[PricingReportRequest],
     ) -> PricingReportResponse:
         """A6: ingest spot and on-demand prices (invalid pool items are flagged, never a 400; PR-5)."""
-        result = await run_retrying(
+        result = await run_use_case(
             request, RecordPricingReport, lambda uc: uc.execute(to_command(client_id_of(request), agent_id, data))
         )
         return to_response(result)
@@ -185,7 +182,7 @@ class AgentController(Controller):
     ) -> Response[dict[str, Any]]:
         """A7: record a completed switch (S-1 … S-5); 200 for a repeated report."""
         prices = data.prices if data.prices is not None else data.pricing
-        result = await run_retrying(
+        result = await run_use_case(
             request,
             ReportSwitch,
             lambda uc: uc.execute(
@@ -218,7 +215,7 @@ class AgentController(Controller):
         data: JSONBody[TerminationRequest],
     ) -> dict[str, Any]:
         """A8: report an instance terminated (T-1)."""
-        result = await run_retrying(
+        result = await run_use_case(
             request,
             ReportTermination,
             lambda uc: uc.execute(
@@ -241,7 +238,7 @@ class AgentController(Controller):
         deleted_snapshots = (len(snapshots.deleted) if snapshots else 0) + (len(amis.deleted_snapshots) if amis else 0)
         failed = (len(snapshots.failed) if snapshots else 0) + (len(amis.failed) if amis else 0)
         failed += sum(1 for section in (snapshots, amis) if section is not None and section.error)
-        result = await run_retrying(
+        result = await run_use_case(
             request,
             ReportCleanup,
             lambda uc: uc.execute(

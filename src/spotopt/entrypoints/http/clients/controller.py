@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from dishka import FromDishka
-from litestar import Controller, Response, post
+from litestar import Controller, Request, Response, post
 from litestar.params import FromPath, JSONBody
 
 from spotopt.application.clients.create_client import CreateClient, CreateClientCommand
 from spotopt.application.clients.regenerate_client_token import RegenerateClientToken, RegenerateClientTokenCommand
 from spotopt.entrypoints.http.auth import admin_guard
 from spotopt.entrypoints.http.clients.schemas import SHOWN_ONCE, ClientCreateRequest, client_response
+from spotopt.entrypoints.http.running import run_use_case
 from spotopt.entrypoints.http.wire import dt
+
+Req = Request[Any, Any, Any]
 
 
 class AdminController(Controller):
@@ -22,11 +24,10 @@ class AdminController(Controller):
     opt = {"group": "admin"}
 
     @post("/clients/create")
-    async def create_client(
-        self, data: JSONBody[ClientCreateRequest], use_case: FromDishka[CreateClient]
-    ) -> Response[dict[str, Any]]:
+    async def create_client(self, request: Req, data: JSONBody[ClientCreateRequest]) -> Response[dict[str, Any]]:
         """M1: create a client; its token is shown once."""
-        result = await use_case.execute(CreateClientCommand(**msgspec.structs.asdict(data)))
+        command = CreateClientCommand(**msgspec.structs.asdict(data))
+        result = await run_use_case(request, CreateClient, lambda uc: uc.execute(command))
         body = {
             "success": True,
             "client": msgspec.to_builtins(client_response(result.client)),
@@ -36,11 +37,10 @@ class AdminController(Controller):
         return Response(body, status_code=201)
 
     @post("/clients/{client_id:str}/regenerate-token", status_code=200)
-    async def regenerate_token(
-        self, client_id: FromPath[str], use_case: FromDishka[RegenerateClientToken]
-    ) -> dict[str, Any]:
+    async def regenerate_token(self, request: Req, client_id: FromPath[str]) -> dict[str, Any]:
         """M3: rotate the client token; the previous one is rejected from the commit on."""
-        result = await use_case.execute(RegenerateClientTokenCommand(client_id=client_id))
+        command = RegenerateClientTokenCommand(client_id=client_id)
+        result = await run_use_case(request, RegenerateClientToken, lambda uc: uc.execute(command))
         return {
             "success": True,
             "client_id": result.client_id,

@@ -31,6 +31,7 @@ from spotopt.application.replicas.report_replica_status import ReportReplicaStat
 from spotopt.application.replicas.report_replica_sync import ReportReplicaSync, ReportReplicaSyncCommand
 from spotopt.application.replicas.retire_replica import RetireReplica, RetireReplicaCommand
 from spotopt.application.replicas.supply import PoolHints
+from spotopt.application.retry import EMERGENCY
 from spotopt.domain.interruptions.values import SignalKind
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
 from spotopt.domain.shared.errors import InvalidValueError
@@ -57,7 +58,7 @@ from spotopt.entrypoints.http.replicas.schemas import (
     rebalance_body,
     replica_response,
 )
-from spotopt.entrypoints.http.retrying import EMERGENCY, run_retrying
+from spotopt.entrypoints.http.running import run_use_case
 from spotopt.entrypoints.http.wire import dt, num
 
 AgentPath = FromPath[str]
@@ -89,7 +90,7 @@ class ReplicaController(Controller):
             max_hourly_cost=Decimal(repr(data.max_hourly_cost)) if data.max_hourly_cost is not None else None,
             created_by_label=data.created_by,
         )
-        result = await run_retrying(request, CreateReplica, lambda uc: uc.execute(command))
+        result = await run_use_case(request, CreateReplica, lambda uc: uc.execute(command))
         return Response(
             created_body(result.replica, result.created, result.now), status_code=201 if result.created else 200
         )
@@ -113,7 +114,7 @@ class ReplicaController(Controller):
             limit=parse_count("limit", limit, 50, 1, 500),
             offset=parse_count("offset", offset, 0, 0),
         )
-        result = await run_retrying(request, ListReplicas, lambda uc: uc.execute(query))
+        result = await run_use_case(request, ListReplicas, lambda uc: uc.execute(query))
         replicas = [replica_response(r, result.now) for r in result.replicas]
         return {"success": True, "replicas": replicas, "total": result.total}
 
@@ -126,14 +127,14 @@ class ReplicaController(Controller):
         command = PromoteReplicaCommand(
             client_id=client_id_of(request), agent_id=agent_id, replica_id=replica_id, demote_old_primary=demote
         )
-        result = await run_retrying(request, PromoteReplica, lambda uc: uc.execute(command))
+        result = await run_use_case(request, PromoteReplica, lambda uc: uc.execute(command))
         return promotion_body(result)
 
     @delete("/{agent_id:str}/replicas/{replica_id:str}", status_code=200)
     async def retire(self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath) -> dict[str, Any]:
         """R4: retire (L11); an already terminated replica answers its recorded values."""
         command = RetireReplicaCommand(client_id=client_id_of(request), agent_id=agent_id, replica_id=replica_id)
-        result = await run_retrying(request, RetireReplica, lambda uc: uc.execute(command))
+        result = await run_use_case(request, RetireReplica, lambda uc: uc.execute(command))
         return {
             "success": True,
             "message": "Replica retired",
@@ -155,7 +156,7 @@ class ReplicaController(Controller):
             instance_id=data.instance_id,
             status=ReplicaStatus(data.status or "syncing"),
         )
-        replica = await run_retrying(request, AttachReplicaInstance, lambda uc: uc.execute(command))
+        replica = await run_use_case(request, AttachReplicaInstance, lambda uc: uc.execute(command))
         return {
             "success": True,
             "replica_id": replica.replica_id,
@@ -175,7 +176,7 @@ class ReplicaController(Controller):
             status=ReplicaStatus(data.status),
             error_message=data.error_message,
         )
-        result = await run_retrying(request, ReportReplicaStatus, lambda uc: uc.execute(command))
+        result = await run_use_case(request, ReportReplicaStatus, lambda uc: uc.execute(command))
         return {
             "success": True,
             "replica_id": result.replica.replica_id,
@@ -202,7 +203,7 @@ class ReplicaController(Controller):
             state_transfer_progress=Decimal(repr(progress)) if progress is not None else None,
             status=ReplicaStatus(data.status) if data.status else None,
         )
-        replica = await run_retrying(request, ReportReplicaSync, lambda uc: uc.execute(command))
+        replica = await run_use_case(request, ReportReplicaSync, lambda uc: uc.execute(command))
         return {
             "success": True,
             "replica_id": replica.replica_id,
@@ -231,7 +232,7 @@ class ReplicaController(Controller):
                 exclude_zones=tuple(data.exclude_zones or ()),
             ),
         )
-        outcome = await run_retrying(request, HandleInterruptionSignal, lambda uc: uc.execute(command), EMERGENCY)
+        outcome = await run_use_case(request, HandleInterruptionSignal, lambda uc: uc.execute(command), EMERGENCY)
         if outcome.r8.status == 409:
             return _signal_conflict(outcome, outcome.r8.error_code or "no_replica")
         return Response(emergency_body(outcome), status_code=outcome.r8.status)
@@ -249,7 +250,7 @@ class ReplicaController(Controller):
             detected_at=utc(data.detected_at) if data.detected_at else None,
             replica_id=data.replica_id,
         )
-        outcome = await run_retrying(request, HandleTerminationImminent, lambda uc: uc.execute(command), EMERGENCY)
+        outcome = await run_use_case(request, HandleTerminationImminent, lambda uc: uc.execute(command), EMERGENCY)
         if outcome.r9.status == 409:
             return _signal_conflict(outcome, outcome.r9.error_code or "no_action_possible")
         body = failover_body(outcome) if outcome.r9.status == 200 else pending_failover_body(outcome)
@@ -265,7 +266,7 @@ class ReplicaController(Controller):
             instance_id=data.instance_id,
             detected_at=utc(detected) if detected else None,
         )
-        outcome = await run_retrying(request, HandleRebalanceRecommendation, lambda uc: uc.execute(command), EMERGENCY)
+        outcome = await run_use_case(request, HandleRebalanceRecommendation, lambda uc: uc.execute(command), EMERGENCY)
         return rebalance_body(outcome)
 
 
