@@ -15,7 +15,7 @@ from spotopt.domain.interruptions.emergency import MAX_REPLACEMENTS, Action
 from spotopt.domain.interruptions.values import OPEN_EPISODE, EpisodeState
 from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA, ReplicaKind, ReplicaStatus
 from spotopt.domain.shared.ids import is_instance_id
-from spotopt.entrypoints.http.replicas.schemas import failover_body
+from spotopt.entrypoints.http.interruptions.schemas import failover_body
 from tests.factories.replica_world import ReplicaWorld
 from tests.factories.world import assert_ledger_consistent
 

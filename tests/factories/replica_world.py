@@ -208,7 +208,7 @@ class ReplicaWorld(AgentWorld):
         command = HandleInterruptionSignalCommand(
             client_id=agent.client_id, agent_id=agent.agent_id, signal_type=signal_type, **kw
         )
-        return await HandleInterruptionSignal(self.signals).execute(command)
+        return await HandleInterruptionSignal(self.uow, self.signals).execute(command)
 
     async def notice(self, agent: Agent, **kw: Any) -> SignalOutcome:
         """R8 with a termination notice, as agent v4 sends it."""
@@ -217,12 +217,12 @@ class ReplicaWorld(AgentWorld):
     async def imminent(self, agent: Agent, **kw: Any) -> SignalOutcome:
         kw.setdefault("instance_id", OLD)
         command = HandleTerminationImminentCommand(client_id=agent.client_id, agent_id=agent.agent_id, **kw)
-        return await HandleTerminationImminent(self.signals).execute(command)
+        return await HandleTerminationImminent(self.uow, self.signals).execute(command)
 
     async def rebalance(self, agent: Agent, **kw: Any) -> SignalOutcome:
         kw.setdefault("instance_id", OLD)
         command = HandleRebalanceRecommendationCommand(client_id=agent.client_id, agent_id=agent.agent_id, **kw)
-        return await HandleRebalanceRecommendation(self.signals).execute(command)
+        return await HandleRebalanceRecommendation(self.uow, self.signals).execute(command)
 
     async def coordinate(self, agent: Agent) -> CoordinateReplicasResult:
         use_case = CoordinateReplicas(

@@ -1,4 +1,6 @@
-"""Answers to interruption signals (domain §3.5, §3.7.2, EP-4; api A10, R8, R9), episode time rules and RP-6."""
+"""What interruption signals lead to (domain §3.5, §3.7.2, EP-4), the R8/R9 answers the HTTP edge gives for each
+outcome (api A10, R8, R9; pitfall 4), episode time rules and RP-6.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +11,51 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spotopt.application.interruptions.signal_intake import SignalOutcome
 from spotopt.domain.interruptions.emergency import (
     Action,
     CoordinatorStep,
     ReplicaFate,
-    RouteAnswer,
     TerminationFacts,
+    TerminationOutcome,
     TerminationStep,
     coordinator_step,
     deadline_passed,
     episode_lost,
     rebalance_action,
     rebalance_expired,
-    rebalance_outcome,
     released_replica_fate,
     replacement_allowed,
     secure_replica,
     termination_outcome,
 )
 from spotopt.domain.interruptions.episode import InterruptionEpisode
-from spotopt.domain.interruptions.values import AttributedRole, EpisodeState
+from spotopt.domain.interruptions.values import AttributedRole, EpisodeState, SignalKind
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus
 from spotopt.domain.shared.errors import RuleConflictError
 from spotopt.domain.shared.ids import AgentId, ClientId, EpisodeId, InstanceId, ReplicaId
+from spotopt.entrypoints.http.interruptions.answers import Answer, r8_answer, r9_answer
 
 T0 = datetime(2026, 11, 28, 9, 40, tzinfo=UTC)
 S = ReplicaStatus
+
+
+def signal_outcome(action: Action, *, created: bool, kind: SignalKind = SignalKind.TERMINATION) -> SignalOutcome:
+    return SignalOutcome(
+        kind=kind,
+        attributed_role=AttributedRole.PRIMARY,
+        episode=None,
+        replica=None,
+        created=created,
+        action=action,
+        now=T0,
+    )
+
+
+def route_answers(facts: TerminationFacts, outcome: TerminationOutcome) -> tuple[Answer, Answer]:
+    """(R9, R8) for the notice whose §3.7.2 outcome this is."""
+    signal = signal_outcome(outcome.action, created=facts.replica_created)
+    return r9_answer(signal), r8_answer(signal)
 
 
 def make_episode(**overrides: Any) -> InterruptionEpisode:
@@ -86,24 +107,31 @@ def test_a10_signal_not_from_the_primary_answers_none(role: AttributedRole) -> N
 @pytest.mark.parametrize(
     ("status", "has_pool", "created", "r8"),
     [
-        (S.LAUNCHING, True, True, RouteAnswer(201, success=True, created=True)),
-        (S.READY, True, False, RouteAnswer(200, success=True, created=False)),
-        (None, False, False, RouteAnswer(409, error_code="no_replica")),
+        (S.LAUNCHING, True, True, Answer(201)),
+        (S.READY, True, False, Answer(200)),
+        (None, False, False, Answer(409, "no_replica")),
     ],
 )
-def test_r8_a10_rebalance_answers(status: ReplicaStatus | None, has_pool: bool, created: bool, r8: RouteAnswer) -> None:
-    outcome = rebalance_outcome(status, has_pool, created=created)
+def test_r8_rebalance_answers(status: ReplicaStatus | None, has_pool: bool, created: bool, r8: Answer) -> None:
+    outcome = signal_outcome(rebalance_action(status, has_pool), created=created, kind=SignalKind.REBALANCE)
 
-    assert outcome.r8 == r8
-    assert outcome.a10 == RouteAnswer(200, success=True)
+    assert r8_answer(outcome) == r8
+    assert r8_answer(outcome).success is (True if r8.status < 400 else None)
+
+
+@pytest.mark.parametrize("kind", list(SignalKind))
+def test_ep7_r8_r9_a_signal_not_on_the_primary_is_409_not_primary(kind: SignalKind) -> None:
+    outcome = signal_outcome(Action.NONE, created=False, kind=kind)
+
+    assert r8_answer(outcome) == r9_answer(outcome) == Answer(409, "not_primary")
 
 
 F = TerminationFacts
-R9_200 = RouteAnswer(200, success=True)
-R9_202 = RouteAnswer(202, success=False)
-R8_200 = RouteAnswer(200, success=True, created=False)
-R8_201 = RouteAnswer(201, success=True, created=True)
-R8_409 = RouteAnswer(409, error_code="no_replica")
+R9_200 = Answer(200)
+R9_202 = Answer(202)
+R8_200 = Answer(200)
+R8_201 = Answer(201)
+R8_409 = Answer(409, "no_replica")
 
 # Every cell of the R8/R9 decision table: facts → (step, action, EP-4 success, R9 answer, R8 answer).
 TERMINATION_TABLE = [
@@ -151,7 +179,7 @@ TERMINATION_TABLE = [
         TerminationStep.NO_ACTION,
         Action.NO_ACTION_POSSIBLE,
         False,
-        RouteAnswer(409, error_code="no_action_possible"),
+        Answer(409, "no_action_possible"),
         R8_409,
     ),
     (
@@ -200,8 +228,7 @@ def test_domain_372_r8_r9_termination_decision_table(row: tuple[Any, ...]) -> No
     outcome = termination_outcome(facts)
 
     assert (outcome.step, outcome.action, outcome.success) == (step, action, success)
-    assert outcome.r9 == r9
-    assert outcome.r8 == r8
+    assert route_answers(facts, outcome) == (r9, r8)
 
 
 def test_domain_372_promotion_happens_in_this_call_only_for_steps_3_and_5() -> None:
@@ -217,6 +244,7 @@ def test_domain_372_promotion_happens_in_this_call_only_for_steps_3_and_5() -> N
         {"ready_promotable": True},
         {"replica_created": True},
         {"has_replica": True, "replica_created": True, "ready_promotable": True},
+        {"has_replica": True, "replica_created": True, "already_failed_over": True},
     ],
 )
 def test_termination_facts_reject_impossible_combinations(facts: dict[str, bool]) -> None:
@@ -252,12 +280,13 @@ def test_ep4_success_only_with_a_committed_promotion_and_r9_200_only_then(flags:
     if facts is None:
         return
     outcome = termination_outcome(facts)
+    r9, r8 = route_answers(facts, outcome)
 
     assert outcome.success is (outcome.action is Action.REPLICA_PROMOTED)
-    assert (outcome.r9.status == 200) is outcome.success
-    assert outcome.r9.success is (None if outcome.r9.status == 409 else outcome.success)
-    assert outcome.r8.status in (200, 201, 409)
-    assert (outcome.r8.status == 201) is (outcome.r8.created is True)
+    assert (r9.status == 200) is outcome.success
+    assert r9.success is (None if r9.status == 409 else outcome.success)
+    assert r8.status in (200, 201, 409)
+    assert (r8.status == 201) is (facts.replica_created and not outcome.success)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spotopt.application.errors import NotFoundError
+from spotopt.application.errors import LockContentionError, NotFoundError
 from spotopt.application.replicas.supply import PoolHints
 from spotopt.domain.agents.values import ExpectedCause, InstanceRole, KeptReason, TerminationReason
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus
@@ -21,6 +21,7 @@ from spotopt.domain.interruptions.values import AttributedRole, EpisodeState, Si
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
 from spotopt.domain.shared.ids import AgentId
 from spotopt.domain.shared.pools import Mode
+from spotopt.entrypoints.http.interruptions.answers import r8_answer, r9_answer
 from tests.factories.common import OLD
 from tests.factories.replica_world import (
     POOL_A,
@@ -68,7 +69,7 @@ async def test_domain_v1_rebalance_opens_at_risk_and_creates_a_launch_request_in
     )
     assert replica.episode_id == episode.episode_id
     assert episode.replica_id == replica.replica_id
-    assert (outcome.action, outcome.r8.status, outcome.created) == (Action.STANDBY_PREPARING, 201, True)
+    assert (outcome.action, r8_answer(outcome).status, outcome.created) == (Action.STANDBY_PREPARING, 201, True)
     assert pending.cancel_reason == "emergency_in_progress"
     assert world.notifications("rebalance")
     assert episode.response_ms == 0
@@ -82,7 +83,7 @@ async def test_rp6_domain_v2_a_second_rebalance_returns_the_same_replica_and_ref
     world.advance(minutes=5)
     again = await world.emergency(agent)
     assert again.replica is first.replica
-    assert (again.created, again.r8.status) == (False, 200)
+    assert (again.created, r8_answer(again).status) == (False, 200)
     assert again.episode is first.episode
     assert again.episode is not None
     assert again.episode.last_rebalance_at == world.clock.now()
@@ -132,7 +133,11 @@ async def test_domain_3_7_1_no_pool_answers_no_alternative_pool_and_keeps_the_ep
     await world.market({POOL_A: Decimal("0.0131")})
     agent = await world.registered()
     outcome = await world.emergency(agent)
-    assert (outcome.action, outcome.r8.status, outcome.r8.error_code) == (Action.NO_ALTERNATIVE_POOL, 409, "no_replica")
+    assert (outcome.action, r8_answer(outcome).status, r8_answer(outcome).code) == (
+        Action.NO_ALTERNATIVE_POOL,
+        409,
+        "no_replica",
+    )
     assert outcome.episode is not None
     assert outcome.episode.state is EpisodeState.AT_RISK
     assert (await world.rebalance(agent)).action is Action.NO_ALTERNATIVE_POOL
@@ -187,6 +192,41 @@ async def test_ep2_a_failing_transaction_still_keeps_the_signal() -> None:
     assert world.uow.store.signals[-1].kind is SignalKind.REBALANCE
 
 
+@pytest.mark.parametrize("route", ["r8", "r9", "a10"])
+async def test_ep2_each_signal_use_case_commits_the_signal_alone_when_its_transaction_fails(route: str) -> None:
+    world = ReplicaWorld()
+    agent = await world.agent()
+    commits = world.uow.commits
+
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    world.uow.episodes.add = broken  # type: ignore[method-assign]
+    call = {"r8": world.emergency, "r9": world.imminent, "a10": world.rebalance}[route]
+    with pytest.raises(RuntimeError, match="boom"):
+        await call(agent)
+
+    assert (world.uow.rollbacks, world.uow.commits) == (1, commits + 1)  # the second, documented transaction
+    kept = world.uow.store.signals[-1]
+    assert (kept.agent_id, kept.episode_id) == (agent.agent_id, None)
+
+
+async def test_cc5_lock_contention_is_left_to_the_retry_rule_without_keeping_the_signal_alone() -> None:
+    world = ReplicaWorld()
+    agent = await world.agent()
+    commits, signals = world.uow.commits, len(world.uow.store.signals)
+
+    async def contended(*_: object, **__: object) -> None:
+        raise LockContentionError
+
+    world.uow.episodes.add = contended  # type: ignore[method-assign]
+    with pytest.raises(LockContentionError):
+        await world.imminent(agent)
+
+    assert (world.uow.rollbacks, world.uow.commits) == (0, commits)
+    assert len(world.uow.store.signals) == signals  # the re-run stores it, once
+
+
 async def test_ep7_signal_naming_no_instance_is_attributed_to_the_primary() -> None:
     world = ReplicaWorld()
     agent = await world.agent()
@@ -200,7 +240,7 @@ async def test_ep7_unknown_instance_is_stored_as_unknown_and_changes_nothing() -
     world = ReplicaWorld()
     agent = await world.agent()
     outcome = await world.notice(agent, instance_id=UNKNOWN)
-    assert (outcome.attributed_role, outcome.r8.status, outcome.r8.error_code) == (
+    assert (outcome.attributed_role, r8_answer(outcome).status, r8_answer(outcome).code) == (
         AttributedRole.UNKNOWN,
         409,
         "not_primary",
@@ -216,7 +256,7 @@ async def test_ep7_domain_l10_i10_notice_on_a_standby_fails_its_replica_as_inter
     replica = await world.ready_standby(agent)
     deadline = world.clock.now() + timedelta(seconds=90)
     outcome = await world.imminent(agent, instance_id=STANDBY, termination_time=deadline)
-    assert (outcome.attributed_role, outcome.r9.status) == (AttributedRole.STANDBY, 409)
+    assert (outcome.attributed_role, r9_answer(outcome).status) == (AttributedRole.STANDBY, 409)
     instance = world.instance(agent, STANDBY)
     assert (replica.status, replica.failure_reason) == (ReplicaStatus.FAILED, "interrupted")
     assert (instance.role, instance.kept_reason, instance.termination_expected_at, instance.expected_cause) == (
@@ -248,7 +288,7 @@ async def test_w33_w36_w38_notice_promotes_the_ready_replica_and_r9_replays_the_
     world.advance(minutes=10)
     deadline = world.clock.now() + timedelta(minutes=2)
     notice = await world.notice(agent, termination_time=deadline)
-    assert (notice.action, notice.r8.status, notice.created, notice.replica) == (
+    assert (notice.action, r8_answer(notice).status, notice.created, notice.replica) == (
         Action.REPLICA_PROMOTED,
         200,
         False,
@@ -271,7 +311,7 @@ async def test_w33_w36_w38_notice_promotes_the_ready_replica_and_r9_replays_the_
     )  # I5
     world.advance(seconds=1)
     replay = await world.imminent(agent, termination_time=deadline)
-    assert (replay.r9.status, replay.r9.success, replay.replayed) == (200, True, True)
+    assert (r9_answer(replay).status, r9_answer(replay).success, replay.replayed) == (200, True, True)
     assert replay.promotion is not None
     assert replay.promotion.new_instance_id == STANDBY
     assert replay.episode is episode
@@ -290,7 +330,9 @@ async def test_ep4_repeated_notices_never_promote_twice_and_answer_identically()
     answers = []
     for _ in range(5):
         outcome = await world.imminent(agent)
-        answers.append((outcome.r9.status, outcome.action, outcome.episode.episode_id if outcome.episode else None))
+        answers.append(
+            (r9_answer(outcome).status, outcome.action, outcome.episode.episode_id if outcome.episode else None)
+        )
         world.advance(seconds=1)
     assert len(set(answers)) == 1
     assert answers[0][:2] == (200, Action.REPLICA_PROMOTED)
@@ -302,7 +344,11 @@ async def test_w20_w37_notice_without_replica_queues_the_on_demand_fallback_the_
     await world.market({POOL_A: Decimal("0.0131")})
     agent = await world.registered()
     outcome = await world.imminent(agent)
-    assert (outcome.action, outcome.r9.status, outcome.r9.success) == (Action.ONDEMAND_FALLBACK_QUEUED, 202, False)
+    assert (outcome.action, r9_answer(outcome).status, r9_answer(outcome).success) == (
+        Action.ONDEMAND_FALLBACK_QUEUED,
+        202,
+        False,
+    )
     assert outcome.episode is not None
     assert outcome.command_id == outcome.episode.fallback_command_id
     command = await world.poll_once(agent)
@@ -324,7 +370,7 @@ async def test_w20_w37_notice_without_replica_queues_the_on_demand_fallback_the_
     assert outcome.episode.deadline is not None
     assert command.expires_at == outcome.episode.deadline + timedelta(seconds=60)
     again = await world.notice(agent)
-    assert (again.r8.status, again.r8.error_code, again.action, again.command_id) == (
+    assert (r8_answer(again).status, r8_answer(again).code, again.action, again.command_id) == (
         409,
         "no_replica",
         Action.ONDEMAND_FALLBACK_QUEUED,
@@ -339,7 +385,7 @@ async def test_domain_3_7_2_step4_disabled_agent_without_replica_gets_no_action_
     agent = await world.registered()
     agent.enabled = False
     outcome = await world.imminent(agent)
-    assert (outcome.action, outcome.r9.status, outcome.r9.error_code) == (
+    assert (outcome.action, r9_answer(outcome).status, r9_answer(outcome).code) == (
         Action.NO_ACTION_POSSIBLE,
         409,
         "no_action_possible",
@@ -354,7 +400,7 @@ async def test_domain_3_7_2_step6_syncing_replica_far_from_the_deadline_is_failo
     await world.emergency(agent)
     replica = await launched(world, agent, ready=False)
     outcome = await world.imminent(agent, termination_time=world.clock.now() + timedelta(minutes=2))
-    assert (outcome.action, outcome.r9.status, outcome.replica) == (Action.FAILOVER_SCHEDULED, 202, replica)
+    assert (outcome.action, r9_answer(outcome).status, outcome.replica) == (Action.FAILOVER_SCHEDULED, 202, replica)
     assert agent.primary_instance_id == OLD  # EP-5
 
 
@@ -364,7 +410,7 @@ async def test_rp4b_domain_3_7_2_step5_syncing_replica_under_30_s_before_the_dea
     await world.emergency(agent)
     replica = await launched(world, agent, ready=False)
     outcome = await world.imminent(agent, termination_time=world.clock.now() + timedelta(seconds=20))
-    assert (outcome.action, outcome.r9.status, replica.status, replica.degraded_promotion) == (
+    assert (outcome.action, r9_answer(outcome).status, replica.status, replica.degraded_promotion) == (
         Action.REPLICA_PROMOTED,
         200,
         ReplicaStatus.PROMOTED,
@@ -380,7 +426,7 @@ async def test_domain_v3_notice_without_a_rebalance_creates_an_automatic_termina
     outcome = await world.notice(agent)
     assert outcome.replica is not None
     assert outcome.replica.kind is ReplicaKind.AUTOMATIC_TERMINATION
-    assert (outcome.action, outcome.r8.status, outcome.created) == (Action.FAILOVER_SCHEDULED, 201, True)
+    assert (outcome.action, r8_answer(outcome).status, outcome.created) == (Action.FAILOVER_SCHEDULED, 201, True)
     assert agent.interruption_count == 1
 
 
@@ -491,8 +537,8 @@ async def test_pitfall4_r9_answer_matrix_matches_the_domain_table(
         "out_of_sync": Action.FAILOVER_SCHEDULED,
     }[replica_state]
     assert outcome.action is expected
-    assert outcome.r9.success is (
-        True if expected is Action.REPLICA_PROMOTED else None if outcome.r9.status == 409 else False
+    assert r9_answer(outcome).success is (
+        True if expected is Action.REPLICA_PROMOTED else None if r9_answer(outcome).status == 409 else False
     )
     promoted = [r for r in world.replicas(agent) if r.status is ReplicaStatus.PROMOTED]
     assert (len(promoted) == 1) is (expected is Action.REPLICA_PROMOTED)  # EP-4: success ⇔ a committed promotion

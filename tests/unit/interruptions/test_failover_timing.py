@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from spotopt.domain.interruptions.emergency import Action
 from spotopt.domain.replicas.values import ReplicaStatus
+from spotopt.entrypoints.http.interruptions.answers import r9_answer
 from tests.factories.replica_world import STANDBY, ReplicaWorld
 from tests.fakes.system import FixedClock
 
@@ -45,4 +46,4 @@ async def test_domain_v9_failover_ms_counts_the_time_from_notice_receipt_to_an_i
     [event] = [e for e in world.uow.store.events if e.type == "failover_completed"]
     assert event.metadata["failover_ms"] == 40
     assert agent.primary_instance_id == STANDBY
-    assert outcome.r9.status == 200
+    assert r9_answer(outcome).status == 200

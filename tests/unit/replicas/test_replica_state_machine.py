@@ -33,6 +33,7 @@ from spotopt.domain.interruptions.values import EpisodeState, SignalKind
 from spotopt.domain.replicas.replica import Replica
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
 from spotopt.domain.shared.errors import DomainError
+from spotopt.entrypoints.http.interruptions.answers import r8_answer, r9_answer
 from tests.factories import replica_checks as checks
 from tests.factories.agents import make_heartbeat
 from tests.factories.replica_world import POOL_A, POOL_B, POOL_C, POOL_D, ReplicaWorld
@@ -178,11 +179,12 @@ class ReplicaStateMachine(RuleBasedStateMachine):
             body = checks.committed_failover(self.world, outcome)
             assert outcome.episode is not None
             assert self.failovers.setdefault(outcome.episode.episode_id, body) == body
-        else:
-            assert outcome.r9.success is not True
-        assert (outcome.r9.status == 200) is (outcome.action is Action.REPLICA_PROMOTED)  # 202/409 otherwise
-        assert outcome.r9.status in (200, 202, 409)
-        if outcome.r8.status == 201:
+        if outcome.kind is SignalKind.TERMINATION:  # R9's answer, for a notice (R8 or R9)
+            r9 = r9_answer(outcome)
+            assert (r9.status == 200) is (outcome.action is Action.REPLICA_PROMOTED)  # 202/409 otherwise
+            assert r9.success is not True or outcome.action is Action.REPLICA_PROMOTED
+            assert r9.status in (200, 202, 409)
+        if r8_answer(outcome).status == 201:
             assert outcome.created
             assert outcome.replica is not None
             assert outcome.replica.created_at == self.world.clock.now()

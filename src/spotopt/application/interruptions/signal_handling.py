@@ -1,9 +1,9 @@
-"""Interruption signals (domain §2.7, §3.5, §3.7): one transaction per signal, shared by R8, R9 and A10.
+"""Interruption signals (domain §2.7, §3.5, §3.7): the service the R8, R9 and A10 use cases share.
 
-An application service (house style §7). ``receive`` locks the agent (bounded wait, EP-4), stores the signal first
-(EP-2), attributes it (EP-7), drives the episode (V1-V5, V13), ensures its replica (§3.7.1), takes the §3.7.2
-steps for a notice and commits once. When the transaction fails for any reason but lock contention, the signal
-alone is stored in a fresh transaction before the error propagates (api §1.5: signals survive failed requests).
+An application service (house style §7): it never commits; each use case commits its own transaction.
+``receive`` locks the agent (bounded wait, EP-4) and attributes the signal (EP-7); ``handle`` stores the signal
+first (EP-2), drives the episode (V1-V5, V13), ensures its replica (§3.7.1), takes the §3.7.2 steps for a notice,
+times a promotion (V9) and records the events; ``keep_alone`` is EP-2's fallback when that transaction failed.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from spotopt.application.agents.placement import Placement
-from spotopt.application.errors import LockContentionError, NotFoundError
+from spotopt.application.errors import NotFoundError
 from spotopt.application.interruptions.signal_intake import (
-    NOT_PRIMARY_ANSWER,
+    ReceivedSignal,
     SignalCommand,
     SignalOutcome,
     attribute,
@@ -33,7 +33,7 @@ from spotopt.domain.interruptions.emergency import (
     TerminationFacts,
     TerminationStep,
     elapsed_ms,
-    rebalance_outcome,
+    rebalance_action,
     termination_outcome,
 )
 from spotopt.domain.interruptions.episode import InterruptionEpisode, InterruptionSignal
@@ -60,7 +60,8 @@ class SignalHandling:
         self._supply = supply
         self._failover = failover
 
-    async def receive(self, command: SignalCommand) -> SignalOutcome:
+    async def receive(self, command: SignalCommand) -> ReceivedSignal:
+        """The agent locked (``LockContentionError`` past EP-4's wait, ``NotFoundError``), the signal attributed."""
         now = self._clock.now()
         agent = await self._uow.agents.get_for_update_bounded(
             command.client_id, command.agent_id, wait_seconds=EMERGENCY_LOCK_WAIT_SECONDS
@@ -69,18 +70,24 @@ class SignalHandling:
             raise NotFoundError("Agent not found")
         signal = await attribute(self._uow, agent, command.kind, command.instance_id, now)
         signal.detected_at, signal.termination_time = command.detected_at, command.termination_time
-        try:
-            outcome, events = await self._handle(agent, signal, command, now)
-            agent.touch(now)
-            events = await self._time_failover(agent, outcome, events, now)
-            await record_events(self._uow, events, now)
-            await self._uow.commit()
-        except LockContentionError:
-            raise
-        except Exception:
-            await self._store_alone(signal)
-            raise
+        return ReceivedSignal(agent, signal, command, now)
+
+    async def handle(self, received: ReceivedSignal) -> SignalOutcome:
+        """Everything the signal leads to, written through the unit of work; the caller commits."""
+        agent, now = received.agent, received.now
+        outcome, events = await self._handle(agent, received.signal, received.command, now)
+        agent.touch(now)
+        events = await self._time_failover(agent, outcome, events, now)
+        await record_events(self._uow, events, now)
         return outcome
+
+    async def keep_alone(self, received: ReceivedSignal) -> None:
+        """EP-2 when ``handle`` or its commit failed: the work is rolled back and the signal alone is added again,
+        outside any episode; the caller commits it.
+        """
+        await self._uow.rollback()
+        received.signal.episode_id = None
+        await self._uow.signals.add(received.signal)
 
     async def _time_failover(
         self, agent: Agent, outcome: SignalOutcome, events: list[DomainEvent], now: datetime
@@ -102,16 +109,6 @@ class SignalHandling:
             late=episode.late,
         )
         return [timed if e.type == timed.type else e for e in events]
-
-    async def _store_alone(self, signal: InterruptionSignal) -> None:
-        """EP-2 when the rest failed: the signal is kept; a failure here never hides the original error."""
-        try:
-            await self._uow.rollback()
-            signal.episode_id = None
-            await self._uow.signals.add(signal)
-            await self._uow.commit()
-        except Exception:  # noqa: S110 - best effort, the original error is what the caller must see
-            pass
 
     async def _handle(
         self, agent: Agent, signal: InterruptionSignal, command: SignalCommand, now: datetime
@@ -145,8 +142,6 @@ class SignalHandling:
             replica=replica,
             created=False,
             action=answer.action,
-            r8=answer.r8,
-            r9=answer.r9,
             promotion=promotion,
             command_id=episode.fallback_command_id,
             now=now,
@@ -212,7 +207,7 @@ class SignalHandling:
     ) -> tuple[SignalOutcome, list[DomainEvent]]:
         """V1/V2 (ensure) or V5 (signal only); the action is the replica's status code (pitfall 16)."""
         replica = ensured.replica
-        answer = rebalance_outcome(replica.status if replica else None, replica is not None, created=ensured.created)
+        action = rebalance_action(replica.status if replica else None, replica is not None)
         if transition.event == "rebalance_received":
             events.append(
                 replica_notices.rebalance_received(
@@ -225,9 +220,7 @@ class SignalHandling:
             episode=episode,
             replica=replica,
             created=ensured.created,
-            action=answer.action,
-            r8=answer.r8,
-            r9=NOT_PRIMARY_ANSWER,
+            action=action,
             now=now,
         )
         return outcome, events
@@ -279,8 +272,6 @@ class SignalHandling:
             replica=replica,
             created=ensured.created,
             action=answer.action,
-            r8=answer.r8,
-            r9=answer.r9,
             command_id=episode.fallback_command_id,
             promotion=promotion,
             now=now,

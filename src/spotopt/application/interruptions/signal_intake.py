@@ -13,7 +13,7 @@ from spotopt.application.replicas.promotion import PromotionResult
 from spotopt.application.replicas.supply import PoolHints
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import ExpectedCause, InstanceRole, KeptReason
-from spotopt.domain.interruptions.emergency import Action, RouteAnswer
+from spotopt.domain.interruptions.emergency import Action
 from spotopt.domain.interruptions.episode import InterruptionEpisode, InterruptionSignal, notice_deadline
 from spotopt.domain.interruptions.values import AttributedRole, EpisodeState, SignalKind
 from spotopt.domain.ledger.entry import CloseReason
@@ -23,7 +23,6 @@ from spotopt.domain.replicas.replica import Replica
 from spotopt.domain.shared.events import DomainEvent
 from spotopt.domain.shared.ids import ClientId, CommandId, InstanceId, new_id
 
-NOT_PRIMARY = "not_primary"
 ROLE_OF_INSTANCE = {
     InstanceRole.PRIMARY: AttributedRole.PRIMARY,
     InstanceRole.STANDBY: AttributedRole.STANDBY,
@@ -95,9 +94,22 @@ class SignalCommand:
     preferred_replica_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedSignal:
+    """A signal attributed under the agent's row lock, not stored yet."""
+
+    agent: Agent
+    signal: InterruptionSignal
+    command: SignalCommand
+    now: datetime
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignalOutcome:
-    """What one signal did; ``r8``/``r9``/``a10`` are the route answers of domain ``emergency`` (status, success)."""
+    """What one signal did: the §3.5 action code, whether a replica was created in this call, the episode, its
+    replica and any promotion. ``action`` is ``none`` exactly when the signal is not on the primary (EP-7). The HTTP
+    edge derives each route's answer from it.
+    """
 
     kind: SignalKind
     attributed_role: AttributedRole
@@ -105,8 +117,6 @@ class SignalOutcome:
     replica: Replica | None
     created: bool
     action: Action
-    r8: RouteAnswer
-    r9: RouteAnswer
     command_id: CommandId | None = None
     promotion: PromotionResult | None = None
     now: datetime
@@ -114,9 +124,6 @@ class SignalOutcome:
     @property
     def replayed(self) -> bool:
         return self.promotion is not None and self.promotion.replayed
-
-
-NOT_PRIMARY_ANSWER = RouteAnswer(409, error_code=NOT_PRIMARY)
 
 
 def not_primary_outcome(signal: InterruptionSignal, now: datetime) -> SignalOutcome:
@@ -127,7 +134,5 @@ def not_primary_outcome(signal: InterruptionSignal, now: datetime) -> SignalOutc
         replica=None,
         created=False,
         action=Action.NONE,
-        r8=NOT_PRIMARY_ANSWER,
-        r9=NOT_PRIMARY_ANSWER,
         now=now,
     )

@@ -1,4 +1,5 @@
-"""Answers to interruption signals (domain §3.5 action codes, §3.7.2; api A10, R8, R9) as decision tables.
+"""What an interruption signal leads to (domain §3.5 action codes, §3.7.2) as decision tables: outcomes, never
+HTTP answers (the HTTP edge maps each action to R8/R9/A10's status and body).
 
 Also the episode's time rules (V6, V8, V10), RP-6 replacements and the §3.6 fate of a released replica. The
 episode state machine itself (V1-V14) lives in ``spotopt.domain.episode_lifecycle``.
@@ -34,24 +35,6 @@ class Action(StrEnum):
     NO_ACTION_POSSIBLE = "no_action_possible"
 
 
-NO_REPLICA = "no_replica"
-
-
-@dataclass(frozen=True, slots=True)
-class RouteAnswer:
-    """HTTP status of one route's answer; ``success``/``created`` are None where the body has no such key."""
-
-    status: int
-    success: bool | None = None
-    created: bool | None = None
-    error_code: str | None = None
-
-
-def _created_answer(created: bool) -> RouteAnswer:
-    """R8 2xx: 201 when a replica was created in this call, else 200 (§1.11: success true)."""
-    return RouteAnswer(201 if created else 200, success=True, created=created)
-
-
 # §3.5 rebalance table; a terminal or missing replica leaves the episode without a standby.
 _REBALANCE_ACTION = {
     ReplicaStatus.READY: Action.STANDBY_READY,
@@ -74,20 +57,6 @@ def rebalance_action(
     if action is not None:
         return action
     return Action.STANDBY_PREPARING if replica_status is None and has_pool else Action.NO_ALTERNATIVE_POOL
-
-
-@dataclass(frozen=True, slots=True)
-class RebalanceOutcome:
-    action: Action
-    a10: RouteAnswer
-    r8: RouteAnswer
-
-
-def rebalance_outcome(replica_status: ReplicaStatus | None, has_pool: bool, *, created: bool) -> RebalanceOutcome:
-    """A10 always answers 200; R8 answers 201/200, or 409 ``no_replica`` with ``detail.action``."""
-    action = rebalance_action(replica_status, has_pool)
-    r8 = RouteAnswer(409, error_code=NO_REPLICA) if action is Action.NO_ALTERNATIVE_POOL else _created_answer(created)
-    return RebalanceOutcome(action, RouteAnswer(200, success=True), r8)
 
 
 class TerminationStep(StrEnum):
@@ -119,6 +88,8 @@ class TerminationFacts:
             raise ValueError("a promotable or created replica is a replica")
         if self.replica_created and (self.ready_promotable or self.degraded_promotable):
             raise ValueError("a replica created in this call is a launch request, never promotable")
+        if self.replica_created and self.already_failed_over:
+            raise ValueError("a replayed notice (EP-4) creates no replica")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +97,6 @@ class TerminationOutcome:
     step: TerminationStep
     action: Action
     success: bool  # EP-4: true only when a promotion committed for the episode
-    r9: RouteAnswer
-    r8: RouteAnswer
 
     @property
     def promotes_now(self) -> bool:
@@ -142,14 +111,6 @@ _STEP_ACTION = {
     TerminationStep.KEEP_FALLBACK: Action.ONDEMAND_FALLBACK_QUEUED,
     TerminationStep.NO_ACTION: Action.NO_ACTION_POSSIBLE,
     TerminationStep.SCHEDULE: Action.FAILOVER_SCHEDULED,
-}
-
-# R9 matrix: 200 only for a committed promotion, 202 (success false) while the failover is pending.
-_R9_ANSWER = {
-    Action.REPLICA_PROMOTED: RouteAnswer(200, success=True),
-    Action.FAILOVER_SCHEDULED: RouteAnswer(202, success=False),
-    Action.ONDEMAND_FALLBACK_QUEUED: RouteAnswer(202, success=False),
-    Action.NO_ACTION_POSSIBLE: RouteAnswer(409, error_code=Action.NO_ACTION_POSSIBLE.value),
 }
 
 
@@ -169,15 +130,10 @@ def _termination_step(facts: TerminationFacts) -> TerminationStep:
 
 
 def termination_outcome(facts: TerminationFacts) -> TerminationOutcome:
-    """§3.7.2 steps 3-6 with the R9 (200/202/409) and R8 (200/201/409 ``no_replica``) answers."""
+    """§3.7.2 steps 3-6: the step taken, its action code and EP-4's success (a committed promotion)."""
     step = _termination_step(facts)
     action = _STEP_ACTION[step]
-    promoted = action is Action.REPLICA_PROMOTED
-    if promoted or action is Action.FAILOVER_SCHEDULED:
-        r8 = _created_answer(facts.replica_created and not promoted)
-    else:
-        r8 = RouteAnswer(409, error_code=NO_REPLICA)
-    return TerminationOutcome(step, action, promoted, _R9_ANSWER[action], r8)
+    return TerminationOutcome(step, action, action is Action.REPLICA_PROMOTED)
 
 
 class CoordinatorStep(StrEnum):

@@ -18,9 +18,12 @@ from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.http.agents.controller import AgentController
 from spotopt.entrypoints.http.clients.controller import AdminController
+from spotopt.entrypoints.http.commands.controller import CommandController
 from spotopt.entrypoints.http.decisions.controller import DecisionController
 from spotopt.entrypoints.http.errors import exception_handlers
+from spotopt.entrypoints.http.interruptions.controller import InterruptionController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
+from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from spotopt.entrypoints.http.replicas.controller import ReplicaController
 from spotopt.entrypoints.http.system.controller import health
@@ -31,7 +34,16 @@ DOCS_PATH = "/docs"
 
 
 def route_handlers() -> list[Any]:
-    return [AgentController, AdminController, DecisionController, ReplicaController, saq_dashboard]
+    return [
+        AgentController,
+        CommandController,
+        PricingController,
+        AdminController,
+        DecisionController,
+        ReplicaController,
+        InterruptionController,
+        saq_dashboard,
+    ]
 
 
 def create_app(

@@ -1,9 +1,21 @@
-"""Wire formatting helpers shared by controllers (api.md §1.6, §1.7)."""
+"""Wire formatting helpers and field types shared by the HTTP features (api.md §1.4, §1.6, §1.7)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+INSTANCE_ID = r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"
+Ec2Id = Annotated[str, msgspec.Meta(pattern=INSTANCE_ID)]
+ModeName = Literal["spot", "ondemand", "unknown"]
+
+
+def text(max_length: int, min_length: int = 0) -> Any:
+    """A string field of bounded length."""
+    return Annotated[str, msgspec.Meta(min_length=min_length, max_length=max_length)]
 
 
 def dt(value: datetime | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Agent routes A1 – A9, A11 (``/api/agents``): map the request, run one use case, map the result."""
+"""Agent routes A1 – A3, A8, A9, A11 (``/api/agents``): map the request, run one use case, map the result."""
 
 from __future__ import annotations
 
@@ -13,35 +13,18 @@ from spotopt.application.agents.record_heartbeat import RecordHeartbeat, RecordH
 from spotopt.application.agents.register_agent import RegisterAgent, RegisterAgentCommand
 from spotopt.application.agents.report_cleanup import ReportCleanup, ReportCleanupCommand
 from spotopt.application.agents.report_termination import ReportTermination, ReportTerminationCommand
-from spotopt.application.commands.acknowledge_command import AcknowledgeCommand, AcknowledgeCommandCommand
-from spotopt.application.commands.poll_commands import PollCommands, PollCommandsCommand
-from spotopt.application.commands.report_switch import ReportSwitch, ReportSwitchCommand
-from spotopt.application.pricing.record_pricing_report import RecordPricingReport
-from spotopt.domain.commands.switch import InstanceFacts, SwitchTiming
 from spotopt.domain.shared.errors import InvalidValueError
-from spotopt.domain.shared.ids import InstanceId
 from spotopt.domain.shared.pools import Mode
 from spotopt.domain.shared.time import utc
 from spotopt.entrypoints.http.agents.schemas import (
-    AckRequest,
     AgentConfigResponse,
     AgentRegisterRequest,
     CleanupRequest,
     HeartbeatRequest,
-    InstanceFactsBody,
-    SwitchReportRequest,
     TerminationRequest,
-    TimingBody,
     config_response,
-    delivered_command,
 )
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
-from spotopt.entrypoints.http.pricing.schemas import (
-    PricingReportRequest,
-    PricingReportResponse,
-    to_command,
-    to_response,
-)
 from spotopt.entrypoints.http.running import run_use_case
 
 AgentPath = FromPath[str]
@@ -56,26 +39,21 @@ class AgentController(Controller):
     @post("/register")
     async def register(self, request: Req, data: JSONBody[AgentRegisterRequest]) -> Response[dict[str, Any]]:
         """A1: register or refresh the agent (R-1 … R-8); 201 when a new agent was created."""
-        result = await run_use_case(
-            request,
-            RegisterAgent,
-            lambda uc: uc.execute(
-                RegisterAgentCommand(
-                    client_id=client_id_of(request),
-                    logical_agent_id=data.logical_agent_id,
-                    instance_id=data.instance_id,
-                    instance_type=data.instance_type,
-                    region=data.region,
-                    az=data.az,
-                    mode=Mode(data.mode or "unknown"),
-                    hostname=data.hostname,
-                    ami_id=data.ami_id,
-                    agent_version=data.agent_version,
-                    private_ip=data.private_ip,
-                    public_ip=data.public_ip,
-                )
-            ),
+        command = RegisterAgentCommand(
+            client_id=client_id_of(request),
+            logical_agent_id=data.logical_agent_id,
+            instance_id=data.instance_id,
+            instance_type=data.instance_type,
+            region=data.region,
+            az=data.az,
+            mode=Mode(data.mode or "unknown"),
+            hostname=data.hostname,
+            ami_id=data.ami_id,
+            agent_version=data.agent_version,
+            private_ip=data.private_ip,
+            public_ip=data.public_ip,
         )
+        result = await run_use_case(request, RegisterAgent, lambda uc: uc.execute(command))
         body = {
             "agent_id": result.config.agent.agent_id,
             "client_id": result.config.agent.client_id,
@@ -86,22 +64,17 @@ class AgentController(Controller):
     @post("/{agent_id:str}/heartbeat", status_code=200)
     async def heartbeat(self, request: Req, agent_id: AgentPath, data: JSONBody[HeartbeatRequest]) -> dict[str, Any]:
         """A2: liveness and reported status (H-1 … H-7)."""
-        await run_use_case(
-            request,
-            RecordHeartbeat,
-            lambda uc: uc.execute(
-                RecordHeartbeatCommand(
-                    client_id=client_id_of(request),
-                    agent_id=agent_id,
-                    status=data.status,
-                    instance_id=data.instance_id,
-                    instance_type=data.instance_type,
-                    mode=Mode(data.mode) if data.mode else None,
-                    az=data.az,
-                    monitored_instances=list(data.monitored_instances or []),
-                )
-            ),
+        command = RecordHeartbeatCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            status=data.status,
+            instance_id=data.instance_id,
+            instance_type=data.instance_type,
+            mode=Mode(data.mode) if data.mode else None,
+            az=data.az,
+            monitored_instances=list(data.monitored_instances or []),
         )
+        await run_use_case(request, RecordHeartbeat, lambda uc: uc.execute(command))
         return {"success": True}
 
     @get("/{agent_id:str}/config")
@@ -125,136 +98,25 @@ class AgentController(Controller):
             "current_replica_id": view.current_replica_id,
         }
 
-    @get("/{agent_id:str}/pending-commands")
-    async def pending_commands(self, request: Req, agent_id: AgentPath) -> dict[str, Any]:
-        """A4: at most one command, the head of the queue, leased (CM-3, CM-4)."""
-        source = request.client.host if request.client else None
-        command = await run_use_case(
-            request,
-            PollCommands,
-            lambda uc: uc.execute(
-                PollCommandsCommand(client_id=client_id_of(request), agent_id=agent_id, source_address=source)
-            ),
-        )
-        return {"success": True, "commands": [delivered_command(command)] if command else []}
-
-    @post("/{agent_id:str}/commands/{command_id:str}/executed", status_code=200)
-    async def executed(
-        self,
-        request: Req,
-        agent_id: AgentPath,
-        command_id: FromPath[str],
-        data: JSONBody[AckRequest],
-    ) -> dict[str, Any]:
-        """A5: acknowledge an executed command (idempotent, CM-8)."""
-        command = await run_use_case(
-            request,
-            AcknowledgeCommand,
-            lambda uc: uc.execute(
-                AcknowledgeCommandCommand(
-                    client_id=client_id_of(request),
-                    agent_id=agent_id,
-                    command_id=command_id,
-                    success=data.success,
-                    message=data.message,
-                    result=data.result,
-                )
-            ),
-        )
-        return {"success": True, "command_id": command.command_id, "status": command.status.value}
-
-    @post("/{agent_id:str}/pricing-report", status_code=200)
-    async def pricing_report(
-        self,
-        request: Req,
-        agent_id: AgentPath,
-        data: JSONBody[PricingReportRequest],
-    ) -> PricingReportResponse:
-        """A6: ingest spot and on-demand prices (invalid pool items are flagged, never a 400; PR-5)."""
-        result = await run_use_case(
-            request, RecordPricingReport, lambda uc: uc.execute(to_command(client_id_of(request), agent_id, data))
-        )
-        return to_response(result)
-
-    @post("/{agent_id:str}/switch-report")
-    async def switch_report(
-        self, request: Req, agent_id: AgentPath, data: JSONBody[SwitchReportRequest]
-    ) -> Response[dict[str, Any]]:
-        """A7: record a completed switch (S-1 … S-5); 200 for a repeated report."""
-        prices = data.prices if data.prices is not None else data.pricing
-        result = await run_use_case(
-            request,
-            ReportSwitch,
-            lambda uc: uc.execute(
-                ReportSwitchCommand(
-                    client_id=client_id_of(request),
-                    agent_id=agent_id,
-                    old=_facts(data.old_instance),
-                    new=_facts(data.new_instance),
-                    timing=_timing(data.timing),
-                    reported_prices=dict(prices) if prices is not None else None,
-                    trigger=data.trigger,
-                    command_id=data.command_id,
-                )
-            ),
-        )
-        switch = result.switch
-        body = {
-            "success": True,
-            "switch_id": switch.switch_id,
-            "command_id": switch.command_id,
-            "applied": switch.applied,
-        }
-        return Response(body, status_code=201 if result.created else 200)
-
     @post("/{agent_id:str}/termination", status_code=200)
     async def termination(
-        self,
-        request: Req,
-        agent_id: AgentPath,
-        data: JSONBody[TerminationRequest],
+        self, request: Req, agent_id: AgentPath, data: JSONBody[TerminationRequest]
     ) -> dict[str, Any]:
         """A8: report an instance terminated (T-1)."""
-        result = await run_use_case(
-            request,
-            ReportTermination,
-            lambda uc: uc.execute(
-                ReportTerminationCommand(
-                    client_id=client_id_of(request),
-                    agent_id=agent_id,
-                    instance_id=data.instance_id,
-                    reason=data.reason or "unknown",
-                )
-            ),
+        command = ReportTerminationCommand(
+            client_id=client_id_of(request),
+            agent_id=agent_id,
+            instance_id=data.instance_id,
+            reason=data.reason or "unknown",
         )
+        result = await run_use_case(request, ReportTermination, lambda uc: uc.execute(command))
         return {"success": True, "instance_id": result.instance_id, "role": result.role}
 
     @post("/{agent_id:str}/cleanup-report", status_code=200)
     async def cleanup_report(self, request: Req, agent_id: AgentPath, data: JSONBody[CleanupRequest]) -> dict[str, Any]:
         """A9: cleanup figures, or an old instance confirmed gone (T-2)."""
-        if data.snapshots is None and data.amis is None and data.old_instance_id is None:
-            raise InvalidValueError("snapshots", "one of snapshots, amis or old_instance_id is required")
-        snapshots, amis = data.snapshots, data.amis
-        deleted_snapshots = (len(snapshots.deleted) if snapshots else 0) + (len(amis.deleted_snapshots) if amis else 0)
-        failed = (len(snapshots.failed) if snapshots else 0) + (len(amis.failed) if amis else 0)
-        failed += sum(1 for section in (snapshots, amis) if section is not None and section.error)
-        result = await run_use_case(
-            request,
-            ReportCleanup,
-            lambda uc: uc.execute(
-                ReportCleanupCommand(
-                    client_id=client_id_of(request),
-                    agent_id=agent_id,
-                    reported_at=utc(data.timestamp) if data.timestamp else None,
-                    deleted_snapshots=deleted_snapshots,
-                    deleted_amis=len(amis.deleted_amis) if amis else 0,
-                    failed_count=failed,
-                    body=msgspec.to_builtins(data),
-                    old_instance_id=data.old_instance_id,
-                    old_instance_success=data.success if data.success is not None else True,
-                )
-            ),
-        )
+        command = _cleanup_command(request, agent_id, data)
+        result = await run_use_case(request, ReportCleanup, lambda uc: uc.execute(command))
         return {
             "success": True,
             "message": "Cleanup report recorded",
@@ -265,31 +127,22 @@ class AgentController(Controller):
         }
 
 
-def _facts(body: InstanceFactsBody) -> InstanceFacts:
-    return InstanceFacts(
-        instance_id=InstanceId(body.instance_id),
-        instance_type=body.instance_type,
-        region=body.region,
-        az=body.az,
-        mode=body.mode,
-        pool_id=body.pool_id,
-        ami_id=body.ami_id,
-    )
-
-
-def _timing(body: TimingBody | None) -> SwitchTiming:
-    """The first-listed key name wins when both spellings are present (api.md §1.4)."""
-    if body is None:
-        return SwitchTiming()
-
-    def pick(*values: Any) -> Any:
-        return next((utc(v) for v in values if v is not None), None)
-
-    return SwitchTiming(
-        initiated_at=pick(body.switch_initiated_at, body.initiated_at),
-        launched_at=pick(body.new_instance_launched_at, body.instance_launched_at),
-        ready_at=pick(body.new_instance_ready_at, body.instance_ready_at),
-        traffic_switched_at=pick(body.traffic_switched_at),
-        old_terminated_at=pick(body.old_instance_terminated_at, body.old_terminated_at),
-        ami_created_at=pick(body.ami_created_at),
+def _cleanup_command(request: Req, agent_id: str, data: CleanupRequest) -> ReportCleanupCommand:
+    """A9's figures: snapshots deleted by either section, failures counted per item and per section error."""
+    if data.snapshots is None and data.amis is None and data.old_instance_id is None:
+        raise InvalidValueError("snapshots", "one of snapshots, amis or old_instance_id is required")
+    snapshots, amis = data.snapshots, data.amis
+    deleted_snapshots = (len(snapshots.deleted) if snapshots else 0) + (len(amis.deleted_snapshots) if amis else 0)
+    failed = (len(snapshots.failed) if snapshots else 0) + (len(amis.failed) if amis else 0)
+    failed += sum(1 for section in (snapshots, amis) if section is not None and section.error)
+    return ReportCleanupCommand(
+        client_id=client_id_of(request),
+        agent_id=agent_id,
+        reported_at=utc(data.timestamp) if data.timestamp else None,
+        deleted_snapshots=deleted_snapshots,
+        deleted_amis=len(amis.deleted_amis) if amis else 0,
+        failed_count=failed,
+        body=msgspec.to_builtins(data),
+        old_instance_id=data.old_instance_id,
+        old_instance_success=data.success if data.success is not None else True,
     )

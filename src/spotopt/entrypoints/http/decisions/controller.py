@@ -11,10 +11,10 @@ from spotopt.application.commands.issue_switch import IssueSwitch, IssueSwitchCo
 from spotopt.application.decisions.decide_for_agent import DecideForAgent, DecideForAgentCommand
 from spotopt.domain.decisions.inputs import Trigger
 from spotopt.domain.shared.pools import Mode
-from spotopt.entrypoints.http.agents.schemas import command_body
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
 from spotopt.entrypoints.http.decisions.schemas import DecideRequest, IssueSwitchRequest, decision_body
 from spotopt.entrypoints.http.running import run_use_case
+from spotopt.entrypoints.http.wire_objects import command_body
 
 AgentPath = FromPath[str]
 Req = Request[Any, Any, Any]

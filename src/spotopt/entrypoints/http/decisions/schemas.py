@@ -9,8 +9,7 @@ import msgspec
 from spotopt.application.decisions.decide_for_agent import SuppliedPlacement
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.shared.pools import Mode
-from spotopt.entrypoints.http.agents.schemas import Ec2Id, ModeName
-from spotopt.entrypoints.http.wire import dt, num
+from spotopt.entrypoints.http.wire import Ec2Id, ModeName, dt, num
 
 PROBABILITY_PLACES = 4
 Type64 = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

@@ -25,7 +25,7 @@ from spotopt.domain.shared.errors import InvalidValueError
 from spotopt.domain.shared.ids import ClientId
 from spotopt.domain.shared.pools import Mode
 from spotopt.domain.shared.time import utc
-from spotopt.entrypoints.http.agents.schemas import Ec2Id, ModeName
+from spotopt.entrypoints.http.wire import Ec2Id, ModeName
 
 MAX_SPOT_POOLS = 100
 # api.md §1.6: ISO-8601 with ``Z``, a numeric offset, or none (UTC); fractional seconds allowed.

@@ -1,6 +1,4 @@
-"""Replica routes R1 – R9 and the rebalance signal A10 (``/api/agents``): map the request, run one use case (with
-the CC-5 retry), map the result. R8, R9 and A10 are never rate limited (§1.9).
-"""
+"""Replica routes R1 – R7 (``/api/agents``): map the request, run one use case, map the result."""
 
 from __future__ import annotations
 
@@ -10,19 +8,6 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from spotopt.application.interruptions.handle_interruption_signal import (
-    HandleInterruptionSignal,
-    HandleInterruptionSignalCommand,
-)
-from spotopt.application.interruptions.handle_rebalance_recommendation import (
-    HandleRebalanceRecommendation,
-    HandleRebalanceRecommendationCommand,
-)
-from spotopt.application.interruptions.handle_termination_imminent import (
-    HandleTerminationImminent,
-    HandleTerminationImminentCommand,
-)
-from spotopt.application.interruptions.signal_intake import SignalOutcome
 from spotopt.application.replicas.attach_replica_instance import AttachReplicaInstance, AttachReplicaInstanceCommand
 from spotopt.application.replicas.create_replica import CreateReplica, CreateReplicaCommand
 from spotopt.application.replicas.list_replicas import ListReplicas, ListReplicasQuery
@@ -30,36 +15,25 @@ from spotopt.application.replicas.promote_replica import PromoteReplica, Promote
 from spotopt.application.replicas.report_replica_status import ReportReplicaStatus, ReportReplicaStatusCommand
 from spotopt.application.replicas.report_replica_sync import ReportReplicaSync, ReportReplicaSyncCommand
 from spotopt.application.replicas.retire_replica import RetireReplica, RetireReplicaCommand
-from spotopt.application.replicas.supply import PoolHints
-from spotopt.application.retry import EMERGENCY
 from spotopt.domain.interruptions.values import SignalKind
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
 from spotopt.domain.shared.errors import InvalidValueError
-from spotopt.domain.shared.time import utc
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
-from spotopt.entrypoints.http.errors import error_response
 from spotopt.entrypoints.http.replicas.schemas import (
-    EmergencyReplicaRequest,
-    RebalanceRequest,
     ReplicaAttachRequest,
     ReplicaCreateRequest,
     ReplicaPromoteRequest,
     ReplicaStatusRequest,
     ReplicaSyncRequest,
-    TerminationImminentRequest,
     created_body,
-    emergency_body,
-    failover_body,
     parse_count,
     parse_flag,
     parse_statuses,
-    pending_failover_body,
     promotion_body,
-    rebalance_body,
-    replica_response,
 )
 from spotopt.entrypoints.http.running import run_use_case
 from spotopt.entrypoints.http.wire import dt, num
+from spotopt.entrypoints.http.wire_objects import replica_response
 
 AgentPath = FromPath[str]
 ReplicaPath = FromPath[str]
@@ -213,73 +187,3 @@ class ReplicaController(Controller):
             "state_transfer_progress": num(replica.state_transfer_progress, 2),
             "last_sync_at": dt(replica.last_sync_at),
         }
-
-    @post("/{agent_id:str}/create-emergency-replica", opt=EXEMPT)
-    async def emergency_replica(
-        self, request: Req, agent_id: AgentPath, data: JSONBody[EmergencyReplicaRequest]
-    ) -> Body:
-        """R8: interruption signal + the episode's replica (201 created now, 200 existing; 409 with the reason)."""
-        command = HandleInterruptionSignalCommand(
-            client_id=client_id_of(request),
-            agent_id=agent_id,
-            signal_type=SIGNAL_KINDS[data.signal_type],
-            instance_id=data.instance_id,
-            termination_time=utc(data.termination_time) if data.termination_time else None,
-            detected_at=utc(data.detected_at) if data.detected_at else None,
-            hints=PoolHints(
-                preferred_pool_id=data.pool_id,
-                preferred_zones=tuple(data.preferred_zones or ()),
-                exclude_zones=tuple(data.exclude_zones or ()),
-            ),
-        )
-        outcome = await run_use_case(request, HandleInterruptionSignal, lambda uc: uc.execute(command), EMERGENCY)
-        if outcome.r8.status == 409:
-            return _signal_conflict(outcome, outcome.r8.error_code or "no_replica")
-        return Response(emergency_body(outcome), status_code=outcome.r8.status)
-
-    @post("/{agent_id:str}/termination-imminent", opt=EXEMPT)
-    async def termination_imminent(
-        self, request: Req, agent_id: AgentPath, data: JSONBody[TerminationImminentRequest]
-    ) -> Body:
-        """R9: 200 only for a committed promotion (EP-4); 202 while the failover is pending; 409 otherwise."""
-        command = HandleTerminationImminentCommand(
-            client_id=client_id_of(request),
-            agent_id=agent_id,
-            instance_id=data.instance_id,
-            termination_time=utc(data.termination_time) if data.termination_time else None,
-            detected_at=utc(data.detected_at) if data.detected_at else None,
-            replica_id=data.replica_id,
-        )
-        outcome = await run_use_case(request, HandleTerminationImminent, lambda uc: uc.execute(command), EMERGENCY)
-        if outcome.r9.status == 409:
-            return _signal_conflict(outcome, outcome.r9.error_code or "no_action_possible")
-        body = failover_body(outcome) if outcome.r9.status == 200 else pending_failover_body(outcome)
-        return Response(body, status_code=outcome.r9.status)
-
-    @post("/{agent_id:str}/rebalance-recommendation", status_code=200, opt={**EXEMPT, "group": "agent"})
-    async def rebalance(self, request: Req, agent_id: AgentPath, data: JSONBody[RebalanceRequest]) -> dict[str, Any]:
-        """A10: rebalance signal; answers the episode's state (``none`` when not on the primary)."""
-        detected = data.detected_at or data.notice_time
-        command = HandleRebalanceRecommendationCommand(
-            client_id=client_id_of(request),
-            agent_id=agent_id,
-            instance_id=data.instance_id,
-            detected_at=utc(detected) if detected else None,
-        )
-        outcome = await run_use_case(request, HandleRebalanceRecommendation, lambda uc: uc.execute(command), EMERGENCY)
-        return rebalance_body(outcome)
-
-
-def _signal_conflict(outcome: SignalOutcome, code: str) -> Body:
-    """R8/R9 409: the signal was stored and its effects committed; the body names why nothing (more) happened."""
-    if code == "not_primary":
-        return error_response(
-            409, code, "The signal is not attributed to the primary", attributed_role=outcome.attributed_role.value
-        )
-    detail: dict[str, Any] = {"action": outcome.action.value}
-    if outcome.command_id is not None:
-        detail["command_id"] = outcome.command_id
-    if outcome.episode is not None:
-        detail["episode_id"] = outcome.episode.episode_id
-    message = "No replica available" if code == "no_replica" else "No failover action is possible"
-    return error_response(409, code, message, **detail)
