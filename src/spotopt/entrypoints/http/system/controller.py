@@ -5,18 +5,16 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any
 
-from dishka import FromDishka
-from dishka.integrations.litestar import inject
 from litestar import Request, Response, get
 
 from spotopt.application.system.get_health import GetHealth
+from spotopt.entrypoints.http.running import run_use_case
 from spotopt.entrypoints.http.system.schemas import HealthComponents, HealthResponse
 
 
 @get("/health", opt={"public": True})
-@inject
-async def health(request: Request[Any, Any, Any], use_case: FromDishka[GetHealth]) -> Response[HealthResponse]:
-    report = await use_case.execute()
+async def health(request: Request[Any, Any, Any]) -> Response[HealthResponse]:
+    report = await run_use_case(request, GetHealth, lambda uc: uc.execute())
     counts = request.app.state.route_counts
     body = HealthResponse(
         status=report.status,
