@@ -2,7 +2,8 @@
 scope, so one pool checkout; the use case commits, so the connection goes back to the pool without a ROLLBACK;
 and a pinned number of SQL statements. SQLAlchemy event listeners on the app's own engine count them.
 
-Also here, because they make that count possible: a read-only request takes no write lock, and the pool still
+Also here, because they make that count possible: a read-only request takes no write lock; a transaction's
+snapshot starts at its first lock, so the guard's read does not hide what committed meanwhile; and the pool still
 rolls back a connection that comes back with its transaction open.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import pymysql
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, text
+from sqlalchemy import column, event, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +37,8 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # instance, the agent and instance UPDATEs. Before one request scope: 2 checkouts, 2 pings, a forced ROLLBACK plus
 # the pool's rollback of each returned connection around the same 5 statements.
 HEARTBEAT_STATEMENTS = 5
+# Besides the final commit: the guard's read-only snapshot ended at the first lock (and SQLite's begin modes).
+HEARTBEAT_TRANSACTION_CONTROL = {"sqlite": ["BEGIN", "COMMIT", "BEGIN IMMEDIATE"], "mysql": ["COMMIT"]}
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 LOCK_WAIT_S = 10  # far below SQLite's 30 s busy timeout: a read that waited for the lock would fail here
 
@@ -117,7 +120,7 @@ async def test_one_heartbeat_is_one_checkout_no_rollback_and_a_pinned_statement_
         assert answer.status_code == 200, answer.text
         assert seen.checkouts == 1
         assert (seen.commits, seen.rollbacks, seen.returned_open) == (1, 0, 0)
-        assert not [sql for sql in seen.transaction_control if sql.upper().startswith("ROLLBACK")]
+        assert seen.transaction_control == HEARTBEAT_TRANSACTION_CONTROL[engine.dialect.name]
         assert len(seen.statements) == HEARTBEAT_STATEMENTS, "\n".join(seen.statements)
         assert seen.statements[0].startswith("SELECT clients.")  # the guard's read, in the same transaction
         assert sum(sql.startswith("UPDATE") for sql in seen.statements) == 2
@@ -181,3 +184,25 @@ def _write_behind_sqlalchemys_back(dbapi_connection: Any) -> None:
     cursor.execute("BEGIN")
     cursor.execute("UPDATE clients SET name = 'left open'")
     cursor.close()
+
+
+async def test_a_transaction_sees_what_committed_before_its_first_lock(tmp_path: Path) -> None:
+    """The guard's read opens the request's transaction; the use case's lock must not inherit its snapshot."""
+    settings = _settings(tmp_path)
+    async with app_client(settings) as client:
+        await _registered_agent(client)
+    clients = table("clients", column("name"))
+    engine = create_engine(settings.database_url, pool_size=2)
+    try:
+        async with engine.connect() as request, engine.connect() as other:
+            assert (await request.execute(select(clients.c.name))).scalar_one() == "statements"  # the guard's read
+            await other.execute(clients.update().values(name="renamed"))
+            await other.commit()
+
+            locked = (await request.execute(select(clients.c.name).with_for_update())).scalar_one()
+            after = (await request.execute(select(clients.c.name))).scalar_one()
+            await request.commit()
+    finally:
+        await engine.dispose()
+
+    assert (locked, after) == ("renamed", "renamed")

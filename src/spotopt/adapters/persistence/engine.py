@@ -18,12 +18,14 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.expression import SavepointClause
 
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+_LOCKED = "spotopt_transaction_locked"  # connection info: the transaction has written or taken a row lock
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    if url.startswith("sqlite"):
+    sqlite = url.startswith("sqlite")
+    if sqlite:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
-        _serialise_sqlite_writes(engine)
+        _configure_sqlite(engine)
     else:
         engine = create_async_engine(
             url,
@@ -34,8 +36,53 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             pool_timeout=5,
             pool_reset_on_return=None,
         )
+    _snapshot_from_first_lock(engine, sqlite=sqlite)
     _reset_only_open_transactions(engine)
     return engine
+
+
+def _snapshot_from_first_lock(engine: AsyncEngine, *, sqlite: bool) -> None:
+    """A transaction's snapshot starts at its first write or locking read, whatever it read before.
+
+    Every request reads first (the auth guard looks the client up in the request's one session) and only then runs
+    its use case, which locks what decides its writes (house style §7). Under REPEATABLE READ the guard's read would
+    fix the snapshot, so reads after the lock could miss what another request committed while this one waited for
+    it (twenty concurrent R9 notices would all promote). So a transaction that has only read (plain reads, no lock
+    taken, nothing written) is ended (``COMMIT``: nothing to lose) right before its first write, savepoint or
+    locking read, and the rest runs in a fresh transaction. Its earlier plain reads behave as separate snapshot
+    reads, as they would have in a scope of their own.
+
+    SQLite (CC-9) also chooses the begin mode this way: a plain read begins a deferred transaction (``BEGIN``, no
+    lock: a read-only request never waits for or blocks a writer); the first write or locking read (``FOR UPDATE``,
+    which SQLite does not render) begins ``BEGIN IMMEDIATE``, so writers queue on the busy timeout instead of
+    failing. Upgrading a deferred transaction in place could fail with ``SQLITE_BUSY_SNAPSHOT``.
+
+    The decision is made per statement from the SQL expression: no use case or entrypoint declares whether it writes.
+    """
+
+    @event.listens_for(engine.sync_engine, "before_execute")
+    def _before_execute(conn: Connection, statement: Any, *_: Any) -> None:
+        locks = takes_write_lock(statement)
+        if not in_transaction(conn.connection.driver_connection):
+            if sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if locks else "BEGIN")
+            conn.info[_LOCKED] = locks
+        elif locks and not conn.info.get(_LOCKED, True):  # unknown history: never end a transaction
+            conn.exec_driver_sql("COMMIT")
+            if sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info[_LOCKED] = True
+
+
+def takes_write_lock(statement: Any) -> bool:
+    """A write, a savepoint (it precedes one) or a locking read."""
+    if getattr(statement, "is_dml", False) or isinstance(statement, SavepointClause | ExecutableDDLElement):
+        return True
+    if getattr(statement, "_for_update_arg", None) is not None:  # Select.with_for_update(); no public accessor
+        return True
+    if isinstance(statement, TextClause):
+        return statement.text.lstrip().upper().startswith(_WRITE_VERBS)
+    return False
 
 
 def _reset_only_open_transactions(engine: AsyncEngine) -> None:
@@ -65,55 +112,15 @@ def in_transaction(driver_connection: Any) -> bool:
     return True if flag is None else bool(flag)
 
 
-def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
-    """CC-9: SQLite serialises writers; the begin mode of a transaction is chosen lazily, by its first statement.
-
-    - A plain read begins a deferred transaction (``BEGIN``): one consistent snapshot, no lock, so a read-only
-      request (and the auth guard's read at the start of every request) never waits for, or blocks, a writer.
-    - A write, a savepoint or a locking read (``FOR UPDATE``, which SQLite does not render) begins
-      ``BEGIN IMMEDIATE``: the write lock is taken up front and concurrent writers queue on the busy timeout.
-    - A deferred transaction that meets its first write or locking read has only read; it is ended (``COMMIT``)
-      and restarted immediate. Upgrading it in place could fail with ``SQLITE_BUSY_SNAPSHOT`` when another
-      connection wrote since its snapshot. Its earlier plain reads thus behave as on MariaDB, where a plain read
-      is a snapshot read and only a locking read decides a write (house style §7: lock what decides a write).
-
-    The choice is made per statement from the SQL expression, so no use case or entrypoint has to declare whether
-    it writes.
-    """
-
+def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # the driver never begins on its own: the hook below does
+        dbapi_connection.isolation_level = None  # the driver never begins on its own: the engine does
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "before_execute")
-    def _before_execute(conn: Connection, statement: Any, *_: Any) -> None:
-        writes = takes_write_lock(statement)
-        if not in_transaction(conn.connection.driver_connection):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
-            conn.info[_IMMEDIATE] = writes
-        elif writes and not conn.info.get(_IMMEDIATE, True):
-            conn.exec_driver_sql("COMMIT")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            conn.info[_IMMEDIATE] = True
-
-
-_IMMEDIATE = "spotopt_begin_immediate"
-
-
-def takes_write_lock(statement: Any) -> bool:
-    """A write, a savepoint (it precedes one) or a locking read."""
-    if getattr(statement, "is_dml", False) or isinstance(statement, SavepointClause | ExecutableDDLElement):
-        return True
-    if getattr(statement, "_for_update_arg", None) is not None:  # Select.with_for_update(); no public accessor
-        return True
-    if isinstance(statement, TextClause):
-        return statement.text.lstrip().upper().startswith(_WRITE_VERBS)
-    return False
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
