@@ -146,10 +146,10 @@ async def _each_agent(
     after: AgentId | None = None
     for _ in range(MAX_BATCHES):
         query = ListAgentsForJobQuery(job=job, after=after, limit=AGENT_PAGE)
-        refs = await run_in_new_scope(_app(scope), ListAgentsForJob, lambda uc: uc.execute(query))  # noqa: B023
+        refs = await run_in_new_scope(_app(scope), ListAgentsForJob, lambda uc: uc.execute(query))  # noqa: B023 - awaited now
         for ref in refs:
             try:
-                visited += int(await run_in_new_scope(_app(scope), use_case, lambda uc: call(uc, ref)))  # noqa: B023
+                visited += int(await run_in_new_scope(_app(scope), use_case, lambda uc: call(uc, ref)))  # noqa: B023 - awaited now
             except DomainError as exc:
                 log.warning("%s: agent %s skipped: %s", job, ref.agent_id, exc.message)
                 failed.append(ref.agent_id)

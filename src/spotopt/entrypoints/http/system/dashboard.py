@@ -13,7 +13,6 @@ import gzip
 from functools import cache
 from typing import Any
 
-from dishka import AsyncContainer
 from litestar import Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
@@ -28,6 +27,7 @@ from spotopt.application.system.authenticate import Authenticate, AuthenticateQu
 from spotopt.bootstrap.background import JobBackend
 from spotopt.entrypoints.http.auth import AUTH_FAILURES, bearer_token
 from spotopt.entrypoints.http.errors import ApiError
+from spotopt.entrypoints.http.running import run_use_case
 
 DASHBOARD_PATH = "/saq"
 LOGIN_CHALLENGE = {"WWW-Authenticate": 'Basic realm="spotopt job queue", charset="UTF-8"'}
@@ -53,9 +53,9 @@ async def dashboard_guard(connection: ASGIConnection[Any, Any, Any, Any], _handl
     if blocked is not None:
         raise ApiError(429, "rate_limited", "Too many requests", headers={"Retry-After": str(blocked)})
     token = bearer_token(connection) or _basic_password(connection)
-    container: AsyncContainer = connection.state.dishka_container
+    query = AuthenticateQuery(token=token, realm=Realm.ADMIN)
     try:
-        await (await container.get(Authenticate)).execute(AuthenticateQuery(token=token, realm=Realm.ADMIN))
+        await run_use_case(connection, Authenticate, lambda uc: uc.execute(query))
     except AuthenticationError as exc:
         if exc.code == "invalid_token":
             limiter.hit(AUTH_FAILURES, source, settings.auth_failure_limit)
