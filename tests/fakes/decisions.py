@@ -5,13 +5,10 @@ from __future__ import annotations
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.decisions.inputs import Trigger
 from spotopt.domain.shared.ids import AgentId
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
-class InMemoryDecisionRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryDecisionRepository(InMemoryRepository):
     async def add(self, decision: Decision) -> None:
         assert decision.decision_id is not None, "a stored decision needs its id"
         self.store.decisions[decision.decision_id] = decision

@@ -9,13 +9,10 @@ from datetime import datetime
 from spotopt.domain.pricing.buckets import BucketKey, CleanPriceBucket
 from spotopt.domain.pricing.gaps import InterpolationRecord
 from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
-class InMemoryPricingRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryPricingRepository(InMemoryRepository):
     async def add_report(self, report: PricingReport) -> None:
         self.store.reports.append(report)
 
@@ -105,10 +102,7 @@ class InMemoryPricingRepository:
         }
 
 
-class InMemoryPriceBucketRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryPriceBucketRepository(InMemoryRepository):
     async def latest(self, pool_ids: Sequence[str], at: datetime) -> dict[str, CleanPriceBucket]:
         found: dict[str, CleanPriceBucket] = {}
         for (pool_id, start), bucket in self.store.buckets.items():
@@ -117,7 +111,8 @@ class InMemoryPriceBucketRepository:
         return found
 
     def put(self, bucket: CleanPriceBucket) -> None:
-        self.store.buckets[(bucket.pool_id, bucket.bucket_start)] = bucket
+        """Test set-up: write the bucket to the tables directly (committed state, unless a transaction is open)."""
+        self._store.buckets[(bucket.pool_id, bucket.bucket_start)] = bucket
 
     # Bulk methods hand out copies, as the SQL adapter hands out detached entities.
 

@@ -1,6 +1,8 @@
-"""The in-memory unit of work."""
+"""The in-memory unit of work: changes stay apart until ``commit``, as in the SQL one (house style §7, §13)."""
 
 from __future__ import annotations
+
+from types import TracebackType
 
 from tests.fakes.agents import InMemoryAgentRepository, InMemoryInstanceRepository, InMemorySightingRepository
 from tests.fakes.clients import InMemoryAdminTokenRepository, InMemoryClientRepository
@@ -15,7 +17,15 @@ from tests.fakes.store import InMemoryStore
 
 
 class InMemoryUnitOfWork:
-    """Repositories over one shared store; ``commits`` counts commits for assertions."""
+    """Repositories over one shared store, in one transaction at a time.
+
+    - The first repository access after a commit, a rollback or ``close`` begins the transaction. Every change made
+      through the repositories, and every change to an entity they returned, is kept apart until ``commit``.
+    - ``rollback`` discards those changes: the store is exactly as at the last commit, with the same entity objects.
+    - ``close`` ends the scope, like the REQUEST scope that closes the session: uncommitted work is discarded. Test
+      harnesses close after every use-case call, so a missing commit shows up as lost state.
+    - ``commits`` and ``rollbacks`` count the use case's own calls (``close`` and ``commit_setup`` are not counted).
+    """
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
@@ -45,9 +55,27 @@ class InMemoryUnitOfWork:
 
     async def commit(self) -> None:
         self.commits += 1
+        self.store.commit()
 
     async def rollback(self) -> None:
         self.rollbacks += 1
+        self.store.rollback()
+
+    async def close(self) -> None:
+        """End the scope: discard uncommitted work (a no-op after a commit)."""
+        self.store.rollback()
+
+    async def commit_setup(self) -> None:
+        """Commit what test set-up wrote through the repositories, without counting it as a use-case commit."""
+        self.store.commit()
+
+    async def __aenter__(self) -> InMemoryUnitOfWork:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
 
     async def flush(self) -> None:
         return None

@@ -173,6 +173,7 @@ async def test_cc4_agent_locked_by_a_request_is_skipped_until_the_next_tick(
 ) -> None:
     agent = make_agent()
     await uow.agents.add(agent)
+    await uow.commit_setup()
     real = uow.agents
     uow.agents = BusyRepository(uow.store)
 
@@ -267,6 +268,7 @@ async def test_jb3_a_failing_agent_is_rolled_back_and_the_others_proceed(
 ) -> None:
     await uow.agents.add(make_agent(agent_id=AgentId("broken"), last_heartbeat_at=clock.now() - timedelta(hours=1)))
     await uow.agents.add(make_agent(agent_id=AgentId("fine")))
+    await uow.commit_setup()
     uow.events = FailingEvents(uow.store)
 
     result = await make_sut(uow, clock).execute()
