@@ -5,13 +5,16 @@ cases, as code holding an ORM row would. A rollback therefore restores the *same
 get their fields reset, added ones disappear, removed ones come back.
 
 Every transaction copies every table, so the copy is kept cheap: the rows' fields are read in bulk, and values are
-deep-copied only in tables holding a mutable type (lists, dicts, mutable dataclasses).
+deep-copied only in tables holding a mutable value (lists, dicts, mutable dataclasses); rows whose annotations
+admit none are not even inspected.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import types
+import typing
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,15 +31,36 @@ _immutable_types: set[type] = {str, int, bool, float, Decimal, datetime, date, f
 _mutable_types: set[type] = set()
 
 
-class _Shape:
-    """How to read and write the fields of one dataclass type."""
+def _is_immutable(hint: Any) -> bool:
+    """Whether every value a field annotated ``hint`` can hold is immutable (scalars, enums, NewTypes of them,
+    optionals, frozensets and tuples of them)."""
+    supertype = getattr(hint, "__supertype__", None)
+    if supertype is not None:
+        return _is_immutable(supertype)
+    origin = typing.get_origin(hint)
+    if origin is None:
+        return isinstance(hint, type) and issubclass(hint, _IMMUTABLE_BASES)
+    if origin is typing.Literal:
+        return True
+    if origin in (typing.Union, types.UnionType, frozenset, tuple):
+        return all(arg is Ellipsis or _is_immutable(arg) for arg in typing.get_args(hint))
+    return False
 
-    __slots__ = ("names", "read")
+
+class _Shape:
+    """How to read and write the fields of one dataclass type; ``flat`` when no field can hold a mutable value."""
+
+    __slots__ = ("flat", "names", "read")
 
     def __init__(self, row_type: type) -> None:
         self.names = tuple(f.name for f in dataclasses.fields(row_type))
         getter = attrgetter(*self.names)
         self.read: Callable[[Any], State] = getter if len(self.names) > 1 else lambda row: (getter(row),)
+        try:
+            hints = typing.get_type_hints(row_type)
+        except (NameError, TypeError):
+            hints = {}
+        self.flat = bool(hints) and all(_is_immutable(hints[name]) for name in self.names)
 
     def write(self, row: Any, state: State) -> None:
         for name, value in zip(self.names, state, strict=True):
@@ -79,9 +103,18 @@ class _Rows:
             self.states: list[State] = []
             return
         self.states = list(map(self.shape.read, rows))
+        if self.shape.flat:
+            return
         values = set(map(type, chain.from_iterable(self.states)))
         if not values <= _immutable_types:
             self.states = [tuple(map(_clone, state)) for state in self.states]
+
+    @classmethod
+    def unchanging(cls, rows: list[Any]) -> _Rows:
+        """Rows that are never changed in place: only which rows there are is remembered."""
+        captured = cls([])
+        captured.rows = rows
+        return captured
 
     def reset(self) -> None:
         if self.shape is None:
@@ -94,11 +127,12 @@ class _Rows:
                 self.shape.write(row, then)
 
 
-def capture(table: dict[Any, Any] | list[Any] | set[Any]) -> Restore:
-    """Remember ``table`` (its keys, its row objects and their fields); the returned function puts it back in place."""
+def capture(table: dict[Any, Any] | list[Any] | set[Any], *, rows_change: bool = True) -> Restore:
+    """Remember ``table`` (its keys, its row objects and, unless ``rows_change`` is False, their fields); the returned
+    function puts it back in place."""
     if isinstance(table, dict):
         keys = list(table)
-        dict_rows = _Rows(list(table.values()))
+        dict_rows = _Rows(list(table.values())) if rows_change else _Rows.unchanging(list(table.values()))
 
         def restore_dict() -> None:
             dict_rows.reset()
@@ -107,7 +141,7 @@ def capture(table: dict[Any, Any] | list[Any] | set[Any]) -> Restore:
 
         return restore_dict
     if isinstance(table, list):
-        list_rows = _Rows(list(table))
+        list_rows = _Rows(list(table)) if rows_change else _Rows.unchanging(list(table))
 
         def restore_list() -> None:
             list_rows.reset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import ClassVar
 
 from spotopt.application.ports.agents import AgentRef
 from spotopt.domain.agents.agent import Agent
@@ -66,6 +67,10 @@ class InMemoryStore:
     monthly_snapshots: dict[tuple[str, int, int], SavingsMonthlySnapshot] = field(default_factory=dict)
     growth_snapshots: dict[date, ClientGrowthSnapshot] = field(default_factory=dict)
 
+    DETACHED: ClassVar[frozenset[str]] = frozenset({"buckets", "interpolation_records"})
+    """Tables whose repositories hand out copies only: their rows never change in place, so a transaction only
+    needs to remember which rows they hold."""
+
     def __post_init__(self) -> None:
         self._restore: list[Restore] | None = None
 
@@ -76,7 +81,9 @@ class InMemoryStore:
     def begin(self) -> None:
         """Open the transaction unless one is open: remember the committed state of every table."""
         if self._restore is None:
-            self._restore = [capture(getattr(self, f.name)) for f in fields(self)]
+            self._restore = [
+                capture(getattr(self, f.name), rows_change=f.name not in self.DETACHED) for f in fields(self)
+            ]
 
     def commit(self) -> None:
         self._restore = None

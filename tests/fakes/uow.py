@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Generic, ParamSpec, TypeVar
 
 from tests.fakes.agents import InMemoryAgentRepository, InMemoryInstanceRepository, InMemorySightingRepository
 from tests.fakes.clients import InMemoryAdminTokenRepository, InMemoryClientRepository
@@ -82,3 +84,21 @@ class InMemoryUnitOfWork:
 
     def event_types(self) -> list[str]:
         return [e.type for e in self.store.events]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class InScope(Generic[P, R]):
+    """A use case whose every call is its own scope: the scope ends after the call, discarding uncommitted work
+    (a failure half-way, or a missing commit), as the REQUEST scope around an HTTP request or a job does.
+    """
+
+    def __init__(self, execute: Callable[P, Awaitable[R]], uow: InMemoryUnitOfWork) -> None:
+        self._execute = execute
+        self._uow = uow
+
+    async def execute(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self._uow:
+            return await self._execute(*args, **kwargs)

@@ -54,8 +54,9 @@ class FakeProvider(Provider):
         self.fakes = fakes
 
     @provide(scope=Scope.REQUEST, override=True)
-    def uow(self) -> UnitOfWork:
-        return InMemoryUnitOfWork(self.fakes.store)
+    async def uow(self) -> AsyncIterator[UnitOfWork]:
+        async with InMemoryUnitOfWork(self.fakes.store) as uow:  # the scope's end discards uncommitted work
+            yield uow
 
     @provide(scope=Scope.APP, override=True)
     def clock(self) -> Clock:
