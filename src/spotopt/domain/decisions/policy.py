@@ -130,6 +130,11 @@ class PolicyDocument:
         if not self.policy_version:
             raise InvalidValueError("policy_version", "must not be empty")
 
+    @property
+    def uses_models(self) -> bool:
+        """Whether decisions need the §6.9 model features (the ``catboost`` engine)."""
+        return self.engine_kind is EngineKind.CATBOOST
+
     def priority_for(self, motive: str) -> int:
         """Priority of an evaluator command for a motive (``savings``, ``risk``, ``return_to_spot``)."""
         if motive not in _PRIORITY_MOTIVES:
