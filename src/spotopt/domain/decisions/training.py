@@ -68,19 +68,21 @@ class TrackedLife:
             raise InvalidValueError("notice_at", "must fall inside the tracked life")
 
 
-def risk_sample_times(life: TrackedLife) -> Iterator[tuple[datetime, int]]:
+def risk_sample_times(life: TrackedLife, horizon: timedelta = HORIZON) -> Iterator[tuple[datetime, int]]:
     """§6.9 ``interruption_risk`` labels, one sample every 30 min of the tracked life before any notice.
 
     - 1 when the notice arrives in ``(t, t + 2 h]``;
     - 0 when the instance is still tracked at ``t + 2 h`` without a notice by then;
     - otherwise dropped: tracking stopped before ``t + 2 h`` for another reason (censored).
+
+    ``horizon`` other than 2 h serves benchmarks only (models are trained on the spec's 2 h).
     """
     t = life.start
     stop = life.notice_at if life.notice_at is not None else life.end
     while t < stop:
-        if life.notice_at is not None and life.notice_at <= t + HORIZON:
+        if life.notice_at is not None and life.notice_at <= t + horizon:
             yield t, 1
-        elif life.end >= t + HORIZON:
+        elif life.end >= t + horizon:
             yield t, 0
         t += RISK_SAMPLE_STEP
 
