@@ -13,13 +13,16 @@ from decimal import Decimal
 
 import pytest
 
+from spotopt.adapters.ml.catboost_engine import CatBoostDecisionEngine
+from spotopt.adapters.ml.catboost_models import Predictor
 from spotopt.adapters.ml.executor import InferenceExecutor
+from spotopt.adapters.ml.live_models import CachedModelRegistry, LiveModelSource
 from spotopt.application.decisions.decide_for_agent import DecideForAgent, DecideForAgentCommand
 from spotopt.application.decisions.decision_inputs import DecisionInputs, rules_decision
 from spotopt.domain.decisions.decision import Action
 from spotopt.domain.decisions.features import FeatureRow
 from spotopt.domain.decisions.inputs import DecisionInput, Trigger
-from spotopt.domain.decisions.models import ModelStatus
+from spotopt.domain.decisions.models import ModelManifest, ModelStatus
 from spotopt.domain.decisions.policy import EstimatorBudgets, PolicyDocument
 from tests.factories.agents import make_instance
 from tests.factories.decisions import (
@@ -284,3 +287,33 @@ async def test_instance_age_is_the_primarys_tracked_hours_in_its_own_pool_only(
     await world.engine(executor).decide(inp, CATBOOST, NOW)
     ages = {r["az"]: r["instance_age_hours"] for r in risk_model.calls[0]}
     assert ages == {"us-east-1c": 30.0, "us-east-1b": 0.0, "us-east-1a": 0.0}
+
+
+async def test_dp3_a_slow_first_load_falls_back_then_serves_once_loaded(uow: InMemoryUnitOfWork) -> None:
+    world = ModelWorld()
+    live_pair(world)
+    gate = threading.Event()
+    load = world.loader()
+
+    def slow_load(artifact: bytes, manifest: ModelManifest, name: str) -> Predictor:
+        gate.wait()
+        return load(artifact, manifest, name)
+
+    source = LiveModelSource(CachedModelRegistry(world.registry, clock=world.clock), world.artifacts, slow_load)
+    executor = InferenceExecutor()
+    engine = CatBoostDecisionEngine(source, executor)
+    policy = PolicyDocument(
+        engine_kind=CATBOOST.engine_kind, policy_version="p7", estimator_budgets_ms=EstimatorBudgets(decision=20)
+    )
+    inp = await decision_input(uow)
+    try:
+        first = await engine.decide(inp, policy, NOW)
+        gate.set()
+        await source.predictors()  # waits for the load that kept going after the first decision's budget ran out
+        second = await engine.decide(inp, policy, NOW)
+    finally:
+        gate.set()
+        executor.close()
+    assert (first.risk_model_version, first.fallback_used) == ("rules-p7", True)
+    assert (second.risk_model_version, second.fallback_used) == ("interruption_risk-v1", False)
+    assert sorted(world.loads) == ["interruption_risk-v1", "price_forecast-v1"]

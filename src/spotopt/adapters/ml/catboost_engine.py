@@ -33,6 +33,7 @@ class CatBoostDecisionEngine:
         self._models = models
         self._executor = executor
         self._logged: dict[tuple[ModelKind, str], float] = {}
+        self._resolving: asyncio.Future[dict[ModelKind, Predictor | None]] | None = None
 
     async def decide(self, inp: DecisionInput, policy: PolicyDocument, now: datetime) -> Decision:
         if policy.engine_kind is EngineKind.RULES:
@@ -50,7 +51,7 @@ class CatBoostDecisionEngine:
             return {}
         deadline = time.monotonic() + budget_seconds
         try:
-            predictors = await asyncio.wait_for(self._models.predictors(), budget_seconds)
+            predictors = await asyncio.wait_for(asyncio.shield(self._resolution()), budget_seconds)
         except Exception as exc:  # no model source means rules for both components (DP-3)
             self._note(ModelKind.INTERRUPTION_RISK, f"models unavailable: {exc!r}")
             predictors = {}
@@ -60,6 +61,15 @@ class CatBoostDecisionEngine:
             self._score(ModelKind.PRICE_FORECAST, predictors.get(ModelKind.PRICE_FORECAST), rows, deadline),
         )
         return combine(pools, rules, risk, price)
+
+    def _resolution(self) -> asyncio.Future[dict[ModelKind, Predictor | None]]:
+        """One shared resolution at a time; a slow first load finishes in the background for later decisions
+        instead of being cancelled by every decision's budget.
+        """
+        if self._resolving is None or self._resolving.done():
+            self._resolving = asyncio.ensure_future(self._models.predictors())
+            self._resolving.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return self._resolving
 
     async def _score(
         self, kind: ModelKind, predictor: Predictor | None, rows: list[FeatureRow], deadline: float

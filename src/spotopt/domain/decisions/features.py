@@ -6,7 +6,6 @@ frame turns it into NaN); categorical values are strings, numeric ones floats.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -180,7 +179,3 @@ def _fleet(stats: PoolStats, now: datetime) -> dict[str, FeatureValue]:
         "hours_since_last_termination": since,
         "exposure_hours_7d": float(stats.exposure_hours_7d),
     }
-
-
-def is_finite_number(value: FeatureValue) -> bool:
-    return isinstance(value, float) and math.isfinite(value)
