@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import random
 import statistics
@@ -156,18 +157,20 @@ async def main() -> None:
             ("rules", RulesDecisionEngine(), RULES),
         ]
         print(f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, Python {platform.python_version()}, "
-              f"{args.agents} agents × 6 pools, concurrency {args.concurrency}")  # fmt: skip
+              f"{args.agents} agents × 6 pools, concurrency {args.concurrency}, "
+              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         print()
-        print(f"| engine | one agent p50 ms | p99 ms | {args.agents:,} sequential s (ms/decision) | "
-              f"{args.agents:,} at {args.concurrency} in flight s | fallbacks in flight |")  # fmt: skip
-        print("|---|---|---|---|---|---|")
+        print(f"| engine | one agent p50 ms | p99 ms | {args.agents:,} sequential s (ms/decision) | fallbacks | "
+              f"{args.agents:,} at {args.concurrency} in flight s | fallbacks |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|")
         for name, engine, policy in engines:
             single = sorted(await one_agent(engine, policy, inputs[0], args.repeat))
             sequential, seq_fallbacks = await batch(engine, policy, inputs, 1)
             parallel, fallbacks = await batch(engine, policy, inputs, args.concurrency)
-            assert name == "rules" or seq_fallbacks == 0, "a sequential catboost decision fell back"
+            counted = (seq_fallbacks, fallbacks) if name == "catboost" else ("–", "–")
             print(f"| {name} | {ms(statistics.median(single))} | {ms(single[int(0.99 * len(single))])} | "
-                  f"{sequential:.1f} ({ms(sequential / len(inputs))}) | {parallel:.1f} | {fallbacks} |")  # fmt: skip
+                  f"{sequential:.1f} ({ms(sequential / len(inputs))}) | {counted[0]} | {parallel:.1f} | "
+                  f"{counted[1]} |")  # fmt: skip
         source = LiveModelSource(CachedModelRegistry(FileModelRegistry(Path(tmp))), FileModelStore(Path(tmp)))
         predictors = await source.predictors()
         rows = [row for inp in inputs for row in ordered_rows(inp.pools, NOW)]

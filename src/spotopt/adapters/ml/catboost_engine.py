@@ -26,6 +26,7 @@ from spotopt.domain.decisions.recommendation import decide
 
 log = logging.getLogger(__name__)
 _LOG_EVERY_SECONDS = 60.0
+_COMPONENTS = (ModelKind.INTERRUPTION_RISK, ModelKind.PRICE_FORECAST)
 
 
 class CatBoostDecisionEngine:
@@ -50,15 +51,16 @@ class CatBoostDecisionEngine:
         if not pools:
             return {}
         deadline = time.monotonic() + budget_seconds
+        missing = "no loadable live or fallback model"
         try:
             predictors = await asyncio.wait_for(asyncio.shield(self._resolution()), budget_seconds)
+        except TimeoutError:
+            predictors, missing = {}, "the model pointers were not read within the time budget"
         except Exception as exc:  # no model source means rules for both components (DP-3)
-            self._note(ModelKind.INTERRUPTION_RISK, f"models unavailable: {exc!r}")
-            predictors = {}
+            predictors, missing = {}, f"models unavailable: {exc!r}"
         rows = ordered_rows(pools, now)
         risk, price = await asyncio.gather(
-            self._score(ModelKind.INTERRUPTION_RISK, predictors.get(ModelKind.INTERRUPTION_RISK), rows, deadline),
-            self._score(ModelKind.PRICE_FORECAST, predictors.get(ModelKind.PRICE_FORECAST), rows, deadline),
+            *(self._score(kind, predictors.get(kind), rows, deadline, missing) for kind in _COMPONENTS)
         )
         return combine(pools, rules, risk, price)
 
@@ -72,10 +74,10 @@ class CatBoostDecisionEngine:
         return self._resolving
 
     async def _score(
-        self, kind: ModelKind, predictor: Predictor | None, rows: list[FeatureRow], deadline: float
+        self, kind: ModelKind, predictor: Predictor | None, rows: list[FeatureRow], deadline: float, missing: str
     ) -> Scores | None:
         if predictor is None:
-            self._note(kind, "no loadable live or fallback model")
+            self._note(kind, missing)
             return None
         remaining = deadline - time.monotonic()
         try:

@@ -26,39 +26,62 @@ Loader = Callable[[bytes, ModelManifest, str], Predictor]
 class CachedModelRegistry:
     """DP-22: ``live()`` answers from a cache at most ``ttl`` seconds old; writes go through and clear it.
 
-    When the registry cannot be read the last known pointers keep serving (none before the first read).
+    The cache is refreshed in the background once it is ``refresh_after`` seconds old, so decisions do not wait
+    for the registry while the pointers are still fresh enough; past ``ttl`` a caller waits for the read. When the
+    registry cannot be read the last known pointers keep serving (none before the first read).
     """
 
     def __init__(
-        self, registry: ModelRegistry, ttl: float = POINTER_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+        self,
+        registry: ModelRegistry,
+        ttl: float = POINTER_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_after: float | None = None,
     ) -> None:
         self._registry = registry
         self._ttl = ttl
+        self._refresh_after = ttl * 0.8 if refresh_after is None else refresh_after
         self._clock = clock
         self._cached: dict[ModelKind, LiveModels] | None = None
         self._read_at = 0.0
+        self._refreshing: asyncio.Task[dict[ModelKind, LiveModels]] | None = None
 
     async def live(self) -> dict[ModelKind, LiveModels]:
-        if self._cached is not None and self._clock() - self._read_at < self._ttl:
+        age = self._clock() - self._read_at
+        if self._cached is not None and age < self._refresh_after:
             return self._cached
+        refresh = self._refresh()
+        if self._cached is not None and age < self._ttl:
+            return self._cached
+        return await asyncio.shield(refresh)
+
+    def _refresh(self) -> asyncio.Task[dict[ModelKind, LiveModels]]:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._read())
+        return self._refreshing
+
+    async def _read(self) -> dict[ModelKind, LiveModels]:
+        started = self._clock()
         try:
-            self._cached = await self._registry.live()
+            pointers = await self._registry.live()
         except Exception:  # an unreadable registry must not stop decisions (DP-3)
             log.warning("model registry unreadable; keeping the last known pointers", exc_info=True)
             return self._cached or {}
-        self._read_at = self._clock()
-        return self._cached
+        self._cached, self._read_at = pointers, started
+        return pointers
 
     async def register_candidate(self, manifest: ModelManifest, now: datetime) -> ModelVersion:
         return await self._registry.register_candidate(manifest, now)
 
     async def activate(self, kind: ModelKind, version: int, now: datetime) -> LiveModels:
+        changed = await self._registry.activate(kind, version, now)
         self._cached = None
-        return await self._registry.activate(kind, version, now)
+        return changed
 
     async def fall_back(self, kind: ModelKind, now: datetime) -> LiveModels:
+        changed = await self._registry.fall_back(kind, now)
         self._cached = None
-        return await self._registry.fall_back(kind, now)
+        return changed
 
     async def reject(self, kind: ModelKind, version: int, now: datetime) -> ModelVersion:
         return await self._registry.reject(kind, version, now)
