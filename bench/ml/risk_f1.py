@@ -81,6 +81,10 @@ def split(samples: Sequence[Sample], pools: Sequence[TracePool], horizon: timede
     return parts
 
 
+def folder_of(sample: Sample, pools: Sequence[TracePool]) -> str:
+    return next(p.folder for p in pools if p.pool_id == sample.pool_id and p.start <= sample.at <= p.end)
+
+
 def advisor_buckets(data_dir: Path) -> dict[tuple[str, str], int]:
     advisor = json.loads((data_dir / ADVISOR_SNAPSHOT).read_text())["spot_advisor"]
     return {
@@ -149,10 +153,21 @@ def main() -> None:
     print()
     print("| method | threshold (chosen on calibration) | calibration F1 | test F1 | test precision | test recall |")
     print("|---|---|---|---|---|---|")
+    chosen_by: dict[str, float] = {}
     for name, label, predictor, options in methods:
         cal_f1, chosen = choose(parts["cal"], options, predictor("cal"))
+        chosen_by[name] = chosen
         f1, precision, recall = confusion(labels, [predictor("test")(s, chosen) for s in test])
         print(f"| {name} | {label.format(chosen)} | {cal_f1:.3f} | {f1:.3f} | {precision:.3f} | {recall:.3f} |")
+    print()
+    print("| test part of folder | samples (positives) | " + " | ".join(m[0] for m in methods) + " |")
+    print("|---|---|" + "---|" * len(methods))
+    for folder in folders:
+        items = [s for s in test if folder_of(s, pools) == folder]
+        ys = [s.label > 0.5 for s in items]
+        f1s = [confusion(ys, [m[2]("test")(s, chosen_by[m[0]]) for s in items])[0] for m in methods]
+        print(f"| {folder.removeprefix('spot-traces/')} | {len(items)} ({sum(ys)}) | "
+              + " | ".join(f"{f:.3f}" for f in f1s) + " |")  # fmt: skip
     print()
     print(f"CatBoost test PR-AUC {pr_auc([float(y) for y in labels], [scores['test'][id(s)] for s in test]):.3f}; "
           f"base rate {sum(labels) / len(labels):.3f}; {time.perf_counter() - started:.0f} s")  # fmt: skip
