@@ -14,12 +14,14 @@ from decimal import Decimal
 import pytest
 
 from spotopt.adapters.ml.catboost_engine import CatBoostDecisionEngine
+from spotopt.adapters.ml.catboost_estimator import CatBoostEstimator
 from spotopt.adapters.ml.catboost_models import Predictor
 from spotopt.adapters.ml.executor import InferenceExecutor
 from spotopt.adapters.ml.live_models import CachedModelRegistry, LiveModelSource
 from spotopt.application.decisions.decide_for_agent import DecideForAgent, DecideForAgentCommand
 from spotopt.application.decisions.decision_inputs import DecisionInputs, rules_decision
 from spotopt.domain.decisions.decision import Action
+from spotopt.domain.decisions.estimation import RuleEstimator
 from spotopt.domain.decisions.features import FeatureRow
 from spotopt.domain.decisions.inputs import DecisionInput, Trigger
 from spotopt.domain.decisions.models import ModelManifest, ModelStatus
@@ -317,3 +319,20 @@ async def test_dp3_a_slow_first_load_falls_back_then_serves_once_loaded(uow: InM
     assert (first.risk_model_version, first.fallback_used) == ("rules-p7", True)
     assert (second.risk_model_version, second.fallback_used) == ("interruption_risk-v1", False)
     assert sorted(world.loads) == ["interruption_risk-v1", "price_forecast-v1"]
+
+
+async def test_the_synchronous_estimator_scores_like_the_engine_for_offline_use(
+    uow: InMemoryUnitOfWork, executor: InferenceExecutor
+) -> None:
+    """The ``Estimator`` port for replays and reports: same estimates, per-component fallback, no budget."""
+    world = ModelWorld()
+    risk_model, price_model = live_pair(world, risk=0.2, log_ratio=0.1)
+    inp = await decision_input(uow)
+    rules = RuleEstimator.for_policy(CATBOOST)
+    offline = CatBoostEstimator(rules, {RISK: risk_model, PRICE: price_model}).estimate(inp.pools, NOW)
+    assert offline == await world.engine(executor).estimate(inp.pools, CATBOOST, NOW, budget_seconds=1)
+    broken = StubPredictor(PRICE, "price_forecast-v9", error=RuntimeError("no"))
+    partial = CatBoostEstimator(rules, {RISK: risk_model, PRICE: broken}).estimate(inp.pools, NOW)
+    assert {(e.version, e.price_model_version, e.fallback_used) for e in partial.values()} == {
+        ("interruption_risk-v1", "rules-p7", True)
+    }
