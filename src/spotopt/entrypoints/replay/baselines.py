@@ -14,6 +14,12 @@ from spotopt.entrypoints.replay.cloud import Cloud, Instance
 HOUR = 3600
 
 
+def _launched(instance: Instance | None) -> Instance:
+    if instance is None:
+        raise RuntimeError("an on-demand or obtainable launch cannot fail")
+    return instance
+
+
 class BasePolicy:
     """No-op hooks, and one ``pending`` replacement that takes over the workload as soon as it is ready."""
 
@@ -31,7 +37,7 @@ class BasePolicy:
     def on_notice(self, cloud: Cloud, instance: Instance, deadline: int) -> None:
         """Termination notices are ignored unless a policy says otherwise."""
 
-    def on_preempted(self, cloud: Cloud, instance: Instance) -> None:
+    def on_preempted(self, cloud: Cloud, instance: Instance) -> None:  # noqa: ARG002 - hook signature
         if instance is self.pending:
             self.pending = None
 
@@ -54,9 +60,7 @@ class OnDemandOnly(BasePolicy):
     name = "on-demand only"
 
     def start(self, cloud: Cloud) -> None:
-        instance = cloud.launch(None, warm=True)
-        assert instance is not None
-        cloud.serve(instance)
+        cloud.serve(_launched(cloud.launch(None, warm=True)))
 
 
 class Relaunching(BasePolicy):
@@ -68,7 +72,7 @@ class Relaunching(BasePolicy):
         super().__init__()
         self.zones = tuple(zones)
         self.fallback = fallback
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - a reproducible tie-break, not a secret
 
     def candidates(self, cloud: Cloud, exclude: str | None) -> list[str]:
         return [z for z in self.zones if z != exclude and cloud.obtainable(z)]
@@ -91,7 +95,7 @@ class Relaunching(BasePolicy):
         if zone is not None or self.fallback:
             self.pending = cloud.launch(zone)
 
-    def on_notice(self, cloud: Cloud, instance: Instance, deadline: int) -> None:
+    def on_notice(self, cloud: Cloud, instance: Instance, deadline: int) -> None:  # noqa: ARG002
         if instance is cloud.primary and self.pending is None:
             self.replace(cloud, instance.zone)
 
@@ -127,7 +131,7 @@ class FixedZone(Relaunching):
     def on_notice(self, cloud: Cloud, instance: Instance, deadline: int) -> None:
         """The only zone is about to go down: nothing to do but wait."""
 
-    def candidates(self, cloud: Cloud, exclude: str | None) -> list[str]:
+    def candidates(self, cloud: Cloud, exclude: str | None) -> list[str]:  # noqa: ARG002 - its own zone always
         return [z for z in self.zones if cloud.obtainable(z)]
 
 
@@ -168,7 +172,7 @@ class HotStandby(Relaunching):
         super().__init__(zones, seed=seed)
         self.standby: Instance | None = None
 
-    def on_notice(self, cloud: Cloud, instance: Instance, deadline: int) -> None:
+    def on_notice(self, cloud: Cloud, instance: Instance, deadline: int) -> None:  # noqa: ARG002
         if instance is self.standby:
             cloud.terminate(instance)
             self.standby = None
@@ -216,9 +220,7 @@ class Oracle(BasePolicy):
 
     def start(self, cloud: Cloud) -> None:
         zone = self._longest(cloud, None, 0)
-        instance = cloud.launch(zone, warm=True)
-        assert instance is not None
-        cloud.serve(instance)
+        cloud.serve(_launched(cloud.launch(zone, warm=True)))
 
     def on_step(self, cloud: Cloud) -> None:
         if self.pending is not None:

@@ -123,9 +123,11 @@ def load_spot_prices(path: Path, instance_type: str) -> dict[str, Decimal]:
     for region, types in page.items():
         linux = types.get(instance_type, {}).get("Linux") if isinstance(types, Mapping) else None
         try:
-            prices[_PAGE_REGIONS.get(region, region)] = Decimal(linux)
-        except (TypeError, ArithmeticError):
+            price = Decimal(str(linux))
+        except ArithmeticError:
             continue  # "N/A*": not sold there
+        if price.is_finite() and price > 0:
+            prices[_PAGE_REGIONS.get(region, region)] = price
     return prices
 
 

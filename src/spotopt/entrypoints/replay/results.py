@@ -40,9 +40,7 @@ class ReplayResult:
     def of(cls, policy: str, cloud: Cloud, note: str = "") -> ReplayResult:
         end = cloud.market.duration
         hours = sum((Decimal(i.billed_seconds(end)) / _HOUR for i in cloud.instances), Decimal(0))
-        ondemand = sum(
-            (Decimal(i.billed_seconds(end)) / _HOUR for i in cloud.instances if i.zone is None), Decimal(0)
-        )
+        ondemand = sum((Decimal(i.billed_seconds(end)) / _HOUR for i in cloud.instances if i.zone is None), Decimal(0))
         return cls(
             policy=policy,
             duration_seconds=end,
@@ -64,10 +62,9 @@ HEADER = (
 
 
 def table(results: Sequence[ReplayResult]) -> str:
-    lines = [HEADER, "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        lines.append(
-            f"| {r.policy} | {r.availability_percent:.3f} | {r.cost_percent:.2f} | {r.preemptions} | "
-            f"{r.migrations} | {r.outage_minutes:.0f} | {r.instance_hours:.0f} | {r.ondemand_hours:.1f} |"
-        )
-    return "\n".join(lines)
+    rows = [
+        f"| {r.policy} | {r.availability_percent:.3f} | {r.cost_percent:.2f} | {r.preemptions} | "
+        f"{r.migrations} | {r.outage_minutes:.0f} | {r.instance_hours:.0f} | {r.ondemand_hours:.1f} |"
+        for r in results
+    ]
+    return "\n".join([HEADER, "|---|---|---|---|---|---|---|---|", *rows])
