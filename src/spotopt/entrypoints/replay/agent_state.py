@@ -19,6 +19,9 @@ class SpotoptSettings:
     precaution: PrecautionSettings = field(default_factory=PrecautionSettings)
     terminate_wait_seconds: int = 300
     one_region: bool = True
+    # Fleet view: other fleet instances run in every zone, so every capacity drop of any zone reaches the server as
+    # a termination notice in that pool (§6.2 statistics are fleet-wide). Off: only the replayed agent's own.
+    fleet_view: bool = False
 
 
 @dataclass(slots=True)

@@ -143,7 +143,12 @@ class EmergencyDesk:
                 self.desk.retire(cloud, replica, RetireReason.POOL_CONFLICT, now)
 
     def switched(self, cloud: Cloud, now: datetime, instance: Instance) -> None:
-        """S-4: the primary changed through a switch; an open episode is superseded (V7)."""
+        """S-4: the primary changed through a switch; an open episode is superseded (V7) and its on-demand fallback,
+        now aimed at a placement the agent has left or reached, is dropped (K3).
+        """
+        if self.fallback is not None:
+            cloud.terminate(self.fallback)
+            self.fallback = None
         if self.episode_open:
             transition = episode_on(
                 self.episode, EpisodeEvent.SWITCHED, now, new_instance_id=InstanceId(instance.instance_id)

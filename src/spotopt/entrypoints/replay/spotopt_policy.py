@@ -58,6 +58,7 @@ class SpotoptPolicy(BasePolicy):
         self.switch: Instance | None = None
         self.retiring: list[tuple[Instance, int]] = []
         self.decisions: Counter[str] = Counter()
+        self._fleet_notices: dict[int, list[str]] = {}
 
     @property
     def risk_threshold(self) -> Decimal:
@@ -103,6 +104,10 @@ class SpotoptPolicy(BasePolicy):
     # --- placement ---------------------------------------------------------------------------------------------
     def place(self, cloud: Cloud, instance: Instance, now: datetime, *, failover: bool) -> None:
         """The instance carries the workload from now: the agent snapshot follows it (AG-4)."""
+        old = self.agent.primary
+        if old is not None and old is not instance and old.running and old.noticed_at is None:
+            # A replaced primary that AWS will not stop is stopped by the agent after the wait (CM-5).
+            self.retiring.append((old, cloud.now + self.settings.terminate_wait_seconds))
         cloud.serve(instance)
         spot = instance.zone is not None
         self.agent.mode = Mode.SPOT if spot else Mode.ONDEMAND
@@ -115,6 +120,8 @@ class SpotoptPolicy(BasePolicy):
 
     def start(self, cloud: Cloud) -> None:
         now = self.at(cloud)
+        if self.settings.fleet_view:
+            self._fleet_notices = fleet_notice_times(cloud, self.names.zones)
         pool = self.emergency.select_pool(cloud, now, primary_pool_id=None)
         zone = self.names.zone_of(pool.pool_id) if pool is not None else None
         instance = cloud.launch(zone, warm=True)
@@ -157,6 +164,9 @@ class SpotoptPolicy(BasePolicy):
             self.emergency.instance_ready(cloud, instance, now)
 
     def on_step(self, cloud: Cloud) -> None:
+        for zone in self._fleet_notices.get(cloud.now, ()):
+            pool_id = self.names.pool_id(zone)
+            self.fleet.notice(pool_id, f"fleet:{pool_id}:{cloud.now}", self.at(cloud))
         for instance, end in list(self.retiring):
             if cloud.now >= end:
                 cloud.terminate(instance)
@@ -211,10 +221,20 @@ class SpotoptPolicy(BasePolicy):
 
     def _switch_done(self, cloud: Cloud, instance: Instance, now: datetime) -> None:
         """The switch's target is warm: move, stop the old instance after the wait (CM-5); S-4 for an episode."""
-        old = self.agent.primary
         self.switch = None
         self.agent.last_switch_finished_at = now
         self.place(cloud, instance, now, failover=False)
         self.emergency.switched(cloud, now, instance)
-        if old is not None and old.running:
-            self.retiring.append((old, cloud.now + self.settings.terminate_wait_seconds))
+
+
+def fleet_notice_times(cloud: Cloud, zones: Sequence[str]) -> dict[int, list[str]]:
+    """Notice time → zones: one fleet instance per zone gets a notice ahead of each of the zone's capacity drops."""
+    market, lead = cloud.market, cloud.settings.notice_seconds
+    times: dict[int, list[str]] = {}
+    for zone in zones:
+        flags = market.zone(zone).obtainable
+        for tick in range(1, len(flags)):
+            if flags[tick - 1] and not flags[tick]:
+                at = max(0, tick * market.gap_seconds - lead)
+                times.setdefault(at - at % cloud.settings.step, []).append(zone)
+    return times
