@@ -57,14 +57,14 @@ class ReplayResult:
 
 HEADER = (
     "| policy | availability % | cost % of on-demand | preemptions | migrations | outage min | instance-h | "
-    "on-demand h |"
+    "on-demand h | notes |"
 )
 
 
 def table(results: Sequence[ReplayResult]) -> str:
     rows = [
         f"| {r.policy} | {r.availability_percent:.3f} | {r.cost_percent:.2f} | {r.preemptions} | "
-        f"{r.migrations} | {r.outage_minutes:.0f} | {r.instance_hours:.0f} | {r.ondemand_hours:.1f} |"
+        f"{r.migrations} | {r.outage_minutes:.0f} | {r.instance_hours:.0f} | {r.ondemand_hours:.1f} | {r.note} |"
         for r in results
     ]
-    return "\n".join([HEADER, "|---|---|---|---|---|---|---|---|", *rows])
+    return "\n".join([HEADER, "|---|---|---|---|---|---|---|---|---|", *rows])
