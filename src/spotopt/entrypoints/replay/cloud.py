@@ -164,6 +164,8 @@ class Cloud:
                 self.terminate(instance)
                 policy.on_preempted(self, instance)
                 continue
+            if down >= self.market.duration:  # the trace ends: nothing is known beyond it, nobody is warned
+                continue
             if s.rebalance_seconds is not None and instance.rebalanced_at is None and down - t <= s.rebalance_seconds:
                 instance.rebalanced_at = t
                 policy.on_rebalance(self, instance)

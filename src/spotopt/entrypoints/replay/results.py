@@ -9,6 +9,7 @@ from decimal import Decimal
 from spotopt.entrypoints.replay.cloud import Cloud
 
 _HOUR = Decimal(3600)
+_PERCENT = Decimal("0.0001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +27,12 @@ class ReplayResult:
 
     @property
     def availability_percent(self) -> Decimal:
-        return Decimal(100) * (self.duration_seconds - self.outage_seconds) / self.duration_seconds
+        served = self.duration_seconds - self.outage_seconds
+        return (Decimal(100) * served / self.duration_seconds).quantize(_PERCENT)
 
     @property
     def cost_percent(self) -> Decimal:
-        return Decimal(100) * self.cost / self.ondemand_cost
+        return (Decimal(100) * self.cost / self.ondemand_cost).quantize(_PERCENT)
 
     @property
     def outage_minutes(self) -> Decimal:
