@@ -51,9 +51,7 @@ def test_greedy_acting_on_the_notice_hands_over_without_outage() -> None:
 
 
 def test_without_notices_greedy_relaunches_after_the_preemption() -> None:
-    result = run(
-        baselines.Greedy(["us-east-1a", "us-east-1b"]), market(a="1110000000", b="0111111111"), notices=False
-    )
+    result = run(baselines.Greedy(["us-east-1a", "us-east-1b"]), market(a="1110000000", b="0111111111"), notices=False)
     assert result.outage_seconds == 60
     assert dollars(result.cost) == dollars(Decimal(180 + 420) / 3600)
 

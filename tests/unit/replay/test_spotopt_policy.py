@@ -22,8 +22,11 @@ from spotopt.entrypoints.replay.spotopt_policy import SpotoptPolicy
 from tests.unit.replay.markets import market
 
 EPOCH = datetime(2023, 2, 15, tzinfo=UTC)
+
+
 # 1a goes down at 240 s for two ticks; 1b at 480 s for good; 1c never.
-TWO_FAILOVERS = {"a": "1111" + "00" + "1" * 14, "b": "1" * 8 + "0" * 12, "c": "1" * 20}
+def two_failovers() -> Market:
+    return market(a="1111" + "00" + "1" * 14, b="1" * 8 + "0" * 12, c="1" * 20)
 
 
 def replay(m: Market, settings: SpotoptSettings, cold_start: int = 60) -> tuple[SpotoptPolicy, Cloud]:
@@ -39,15 +42,15 @@ def final_zone(cloud: Cloud) -> str | None:
 
 
 def test_the_replay_calls_the_domain_functions_themselves() -> None:
-    assert spotopt_policy.decide is recommendation.decide
-    assert emergency_desk.select_emergency_pool is pool_selection.select_emergency_pool
-    assert emergency_desk.termination_outcome is emergency.termination_outcome
-    assert emergency_desk.episode_on is lifecycle.episode_on
+    assert vars(spotopt_policy)["decide"] is recommendation.decide
+    assert vars(emergency_desk)["select_emergency_pool"] is pool_selection.select_emergency_pool
+    assert vars(emergency_desk)["termination_outcome"] is emergency.termination_outcome
+    assert vars(emergency_desk)["episode_on"] is lifecycle.episode_on
 
 
 def test_failovers_follow_dp7_blocklist_and_the_rule_estimator() -> None:
     # Default policy: at 1b's notice 1a had a notice within 24 h (blocklisted, §3.7.1 tier T3), so 1c wins.
-    policy, cloud = replay(market(**TWO_FAILOVERS), SpotoptSettings())
+    policy, cloud = replay(two_failovers(), SpotoptSettings())
     assert final_zone(cloud) == "us-east-1c"
     assert policy.emergency.outcomes["episode:failed_over"] == 2
     # Each replica warms up exactly at its deadline, but RP-4b promotes it degraded once the deadline is < 30 s
@@ -60,7 +63,7 @@ def test_a_policy_document_without_blocklist_or_notice_weights_changes_the_choic
         {"engine_kind": "rules", "blocklist_hours": 0, "rule_estimator": {"t24": 0, "t7": 0}}, policy_version="t"
     )
     # 1a and 1c now score the same risk; the pool id breaks the tie (§3.7.1 step 3).
-    _, cloud = replay(market(**TWO_FAILOVERS), SpotoptSettings(policy=document))
+    _, cloud = replay(two_failovers(), SpotoptSettings(policy=document))
     assert final_zone(cloud) == "us-east-1a"
 
 
@@ -73,7 +76,7 @@ def test_every_evaluator_tick_is_a_real_decision(monkeypatch: pytest.MonkeyPatch
         return decision
 
     monkeypatch.setattr(spotopt_policy, "decide", spy)
-    replay(market(**TWO_FAILOVERS), SpotoptSettings())
+    replay(two_failovers(), SpotoptSettings())
     assert len(calls) == 4  # 0, 300, 600 and 900 s
     assert all(d.engine_kind == "rules" and d.risk_model_version == "rules-builtin" for d in calls)
 

@@ -18,9 +18,7 @@ FOUR_HOURS = PrecautionSettings(Decimal(4))
 
 
 def wanted(settings: PrecautionSettings, age: timedelta, mode: Mode = Mode.SPOT, *, episode: bool = False) -> bool:
-    return precautionary_standby_wanted(
-        settings, mode=mode, placement_since=NOW - age, episode_open=episode, now=NOW
-    )
+    return precautionary_standby_wanted(settings, mode=mode, placement_since=NOW - age, episode_open=episode, now=NOW)
 
 
 def test_rp11_a_young_spot_placement_wants_a_standby() -> None:
