@@ -110,3 +110,18 @@ def test_no_other_pool_means_the_on_demand_fallback_then_a_return_to_spot() -> N
     assert result.ondemand_hours > 0
     assert final_zone(cloud) == "us-east-1a"
     assert policy.decisions["switch_to_spot:return_to_spot"] == 1
+
+
+def test_without_notices_a_failover_at_the_preemption_keeps_the_new_primary() -> None:
+    # 1a is preempted at 360 s with no notice; the RP-11 standby in 1b takes over; then 1b is preempted at 1200 s
+    # and 1a (back since 600 s) takes over: the agent must still know its primary after the first failover.
+    m = market(a="1" * 6 + "0" * 4 + "1" * 30, b="1" * 20 + "0" * 20)
+    policy = SpotoptPolicy(
+        "spotopt", m.zone_names, instance_type="p3.2xlarge", epoch=EPOCH,
+        settings=SpotoptSettings(precaution=PrecautionSettings(Decimal(6))),
+    )  # fmt: skip
+    cloud = Cloud(m, CloudSettings(cold_start=120, notice_seconds=60, notices=False))
+    cloud.run(policy)
+    assert policy.emergency.outcomes["episode:failed_over"] == 2
+    assert policy.agent.primary is not None
+    assert policy.agent.primary.zone == "us-east-1a"

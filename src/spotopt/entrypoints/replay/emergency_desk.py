@@ -115,8 +115,10 @@ class EmergencyDesk:
         elif step is TerminationStep.QUEUE_FALLBACK:
             self._queue_fallback(cloud, episode)
 
-    def primary_gone(self, cloud: Cloud, now: datetime) -> None:  # noqa: ARG002 - hook shape
-        self.owner.agent.primary = None
+    def primary_gone(self, instance: Instance) -> None:
+        """The preempted primary is gone unless a failover already moved the workload off it."""
+        if self.owner.agent.primary is instance:
+            self.owner.agent.primary = None
 
     def other_instance_lost(self, cloud: Cloud, instance: Instance, now: datetime) -> None:
         replica = self.desk.of_instance(instance)

@@ -152,7 +152,7 @@ class SpotoptPolicy(BasePolicy):
                 if instance.zone is not None:
                     self.fleet.notice(self.names.pool_id(instance.zone), instance.instance_id, now)
                 self.emergency.notice(cloud, now, now)
-            self.emergency.primary_gone(cloud, now)
+            self.emergency.primary_gone(instance)
         else:
             self._lost_other(cloud, instance, now)
 
