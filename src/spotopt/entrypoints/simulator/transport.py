@@ -40,9 +40,10 @@ class AgentWire:
         concurrency: int,
         started: float,
         timeout: float = AGENT_TIMEOUT_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._client = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout)
+        self._client = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout, transport=transport)
         self._slots = asyncio.Semaphore(concurrency)
         self._recorder = recorder
         self._started = started
