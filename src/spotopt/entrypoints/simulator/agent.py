@@ -118,6 +118,10 @@ class Process:
         self.agent_id, self.enabled = result
         self.agent.agent_id = self.agent_id
         self.ctx.recorder.event("registered")
+        self.ctx.say(
+            f"{self.agent.logical_id}: registered as {self.agent_id} on {self.instance.instance_id} "
+            f"({self.instance.pool_id or self.instance.instance_type + ' on-demand'})"
+        )
         self.ctx.acks.write(
             "register", agent_id=self.agent_id, client_id=self.agent.client_id, instance_id=self.instance.instance_id
         )
