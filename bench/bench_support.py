@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -200,3 +201,66 @@ def database_label(database_url: str | None) -> str:
     if not database_url:
         return "embedded SQLite (fresh file)"
     return re.sub(r"//[^@/]*@", "//", database_url)
+
+
+class DatabaseThreads:
+    """CPU of the MariaDB threads that serve one database's connections (one thread per connection).
+
+    MariaDB is shared with other work, so the whole ``mariadbd`` CPU over a run is only an upper bound. While
+    ``watch()`` runs, this polls ``information_schema.PROCESSLIST`` (its ``TID`` is the Linux thread id) every
+    0.25 s and remembers every thread that served a connection to ``database``; ``cpu_seconds()`` is the CPU those
+    threads used since ``start()`` (threads that appeared later count from 0 or from their value at the start).
+    """
+
+    def __init__(self, database_url: str | None) -> None:
+        self.database = None
+        if database_url and database_url.startswith("mysql"):
+            self.database = database_url.rsplit("/", 1)[1].split("?")[0]
+        self._pids = mariadb_pids()
+        self._start: dict[int, float] = {}
+        self._seen: set[int] = set()
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def _thread_cpu(self) -> dict[int, float]:
+        cpu = {}
+        for pid in self._pids:
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    raw = (task / "stat").read_text()
+                except OSError:
+                    continue
+                fields = raw[raw.rindex(")") + 2 :].split()
+                cpu[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return cpu
+
+    def _poll(self) -> None:
+        import pymysql
+
+        connection = pymysql.connect(host="127.0.0.1", user="root", port=3306, autocommit=True)
+        try:
+            with connection.cursor() as cursor:
+                while not self._stop.is_set():
+                    cursor.execute("SELECT TID FROM information_schema.PROCESSLIST WHERE DB = %s", (self.database,))
+                    self._seen.update(int(row[0]) for row in cursor.fetchall())
+                    self._stop.wait(0.25)
+        finally:
+            connection.close()
+
+    def start(self) -> None:
+        if self.database is None:
+            return
+        self._start, self._seen = self._thread_cpu(), set()
+        self._stop.clear()
+        self._poller = threading.Thread(target=self._poll, daemon=True)
+        self._poller.start()
+
+    def cpu_seconds(self) -> float:
+        """Stops watching; the CPU of every thread seen serving the database since ``start()``."""
+        if self._poller is None:
+            return 0.0
+        self._stop.set()
+        self._poller.join()
+        self._poller = None
+        now = self._thread_cpu()
+        return sum(now.get(tid, 0.0) - self._start.get(tid, 0.0) for tid in self._seen if tid in now)

@@ -7,9 +7,9 @@ fresh embedded SQLite file, register ``--agents`` agents through A1, then run wr
 report with 6 pools (A6) and ``GET /health`` at each connection count, ``--reps`` times, ``--duration`` seconds
 each; then the 1-connection heartbeat and a paced heartbeat run (wrk2 is not packaged: pacing by the Lua
 ``delay()`` hook, see the script). Around every run it reads utime+stime from /proc for the server's whole process
-tree and for ``mariadbd``, and reports CPU per request; MariaDB is shared with other work, so its CPU is also
-sampled for 3 s before each run and that background rate is subtracted ("DB CPU, corrected"). Medians of the
-repetitions. Prints markdown (machine, date, versions, exact commands) and writes JSON with every run.
+tree and for ``mariadbd`` and reports CPU per request. MariaDB is shared with other work, so "DB CPU" counts only
+the MariaDB threads that served the benchmark database's connections during the run (PROCESSLIST ``TID`` →
+/proc task stat); the whole of ``mariadbd`` is shown as an upper bound. Medians of the repetitions. Prints markdown (machine, date, versions, exact commands) and writes JSON with every run.
 
 ``--profile`` samples the server with py-spy (installed into .tools/bench by pip when missing) during an extra
 16-connection heartbeat run and prints the top self-time entries. Sends traffic to 127.0.0.1 only.
@@ -34,6 +34,7 @@ from typing import Any
 
 from bench_support import (
     ROOT,
+    DatabaseThreads,
     cpu_seconds,
     database_label,
     load_average,
@@ -68,7 +69,7 @@ class Run:
     socket_errors: dict[str, int]
     server_cpu_ms: float
     db_cpu_ms: float
-    db_cpu_corrected_ms: float
+    mariadbd_cpu_ms: float
     load_before: str
     load_after: str
     extra: dict[str, Any] = field(default_factory=dict)
@@ -111,17 +112,25 @@ def wrk_run(
 
 
 def measured(
-    wrk: str, base: str, route: str, connections: int, seconds: int, env: dict[str, str], server_pid: int, rate: int = 0
+    wrk: str,
+    base: str,
+    route: str,
+    connections: int,
+    seconds: int,
+    env: dict[str, str],
+    server_pid: int,
+    database_url: str | None,
+    *,
+    rate: int = 0,
 ) -> Run:
-    db = mariadb_pids()
-    idle_before = cpu_seconds(db)
-    time.sleep(3)
-    background = (cpu_seconds(db) - idle_before) / 3  # DB CPU seconds per second while we are idle
+    time.sleep(1)  # let the previous run's queue drain
+    db, ours = mariadb_pids(), DatabaseThreads(database_url)
     load_before = load_average()
     tree = process_tree(server_pid)
-    server_0, db_0, t0 = cpu_seconds(tree), cpu_seconds(db), time.monotonic()
+    server_0, db_0 = cpu_seconds(tree), cpu_seconds(db)
+    ours.start()
     command, result = wrk_run(wrk, base, route, connections, seconds, env, rate)
-    elapsed = time.monotonic() - t0
+    db_ours = ours.cpu_seconds()
     tree = process_tree(server_pid) | tree
     server_cpu, db_cpu = cpu_seconds(tree) - server_0, cpu_seconds(db) - db_0
     n = max(1, result["requests"])
@@ -143,15 +152,15 @@ def measured(
         statuses=result["statuses"],
         socket_errors={k: v for k, v in result["errors"].items() if v},
         server_cpu_ms=server_cpu * 1000 / n,
-        db_cpu_ms=db_cpu * 1000 / n if db else 0.0,
-        db_cpu_corrected_ms=max(0.0, db_cpu - background * elapsed) * 1000 / n if db else 0.0,
+        db_cpu_ms=db_ours * 1000 / n,
+        mariadbd_cpu_ms=db_cpu * 1000 / n if db and database_url else 0.0,
         load_before=load_before,
         load_after=load_average(),
     )
 
 
 def median_of(runs: list[Run]) -> dict[str, float]:
-    keys = ("rps", "p50_ms", "p99_ms", "max_ms", "server_cpu_ms", "db_cpu_ms", "db_cpu_corrected_ms")
+    keys = ("rps", "p50_ms", "p99_ms", "max_ms", "server_cpu_ms", "db_cpu_ms", "mariadbd_cpu_ms")
     return {key: statistics.median(getattr(r, key) for r in runs) for key in keys} | {
         "non_2xx": sum(r.non_2xx for r in runs),
         "requests": sum(r.requests for r in runs),
@@ -161,7 +170,7 @@ def median_of(runs: list[Run]) -> dict[str, float]:
 def table(groups: dict[str, list[Run]]) -> list[str]:
     lines = [
         "| route | connections | req/s | p50 ms | p99 ms | max ms | non-2xx (all runs) | server CPU ms/req | "
-        "DB CPU ms/req | DB CPU ms/req, corrected | server + DB (corrected) ms/req |",
+        "DB CPU ms/req | server + DB ms/req | all of mariadbd ms/req |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, runs in groups.items():
@@ -174,8 +183,8 @@ def table(groups: dict[str, list[Run]]) -> list[str]:
             non2xx += " (" + ", ".join(statuses) + ")"
         lines.append(
             f"| {label} | {conns} | {m['rps']:,.0f} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['max_ms']:.0f} | "
-            f"{non2xx} | {m['server_cpu_ms']:.2f} | {m['db_cpu_ms']:.2f} | {m['db_cpu_corrected_ms']:.2f} | "
-            f"{m['server_cpu_ms'] + m['db_cpu_corrected_ms']:.2f} |"
+            f"{non2xx} | {m['server_cpu_ms']:.2f} | {m['db_cpu_ms']:.2f} | "
+            f"{m['server_cpu_ms'] + m['db_cpu_ms']:.2f} | {m['mariadbd_cpu_ms']:.2f} |"
         )
     return lines
 
@@ -210,17 +219,28 @@ def main() -> None:
                 for connections in (int(c) for c in args.connections.split(",")):
                     key = f"{ROUTES[route]}"
                     runs = [
-                        measured(wrk, base, route, connections, args.duration, env, server.pid)
+                        measured(wrk, base, route, connections, args.duration, env, server.pid, args.database_url)
                         for _ in range(args.reps)
                     ]
                     groups[f"{key} @{connections}"] = runs
             if "heartbeat" in args.routes:
                 groups["heartbeat (A2) @1"] = [
-                    measured(wrk, base, "heartbeat", 1, args.duration, env, server.pid) for _ in range(args.reps)
+                    measured(wrk, base, "heartbeat", 1, args.duration, env, server.pid, args.database_url)
+                    for _ in range(args.reps)
                 ]
                 if args.paced_rate:
                     groups[f"heartbeat (A2) paced {args.paced_rate}/s"] = [
-                        measured(wrk, base, "heartbeat", 64, args.duration, env, server.pid, rate=args.paced_rate)
+                        measured(
+                            wrk,
+                            base,
+                            "heartbeat",
+                            64,
+                            args.duration,
+                            env,
+                            server.pid,
+                            args.database_url,
+                            args.paced_rate,
+                        )
                         for _ in range(args.reps)
                     ]
             profile = None

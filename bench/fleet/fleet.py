@@ -29,6 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_support import (
     ADMIN,
+    DatabaseThreads,
     cpu_seconds,
     free_port,
     load_average,
@@ -105,18 +106,23 @@ def main() -> None:
             subprocess.run([*spotopt_command(), "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
         # Our reaped children's CPU: the simulator and, through it or directly, the server, worker and Valkey.
         children_0, db = _children_cpu(), mariadb_pids()
-        db_0 = cpu_seconds(db)
+        db_0, ours = cpu_seconds(db), DatabaseThreads(args.database_url if args.mode == "mariadb" else None)
+        ours.start()
         try:
             if args.mode == "mariadb":
                 stack, base = start_mariadb_stack(env, Path(tmp))
                 command += ["--server", base, "--admin-token", ADMIN, "--database-url", args.database_url]
             print("#", " ".join(command), flush=True)
             status = subprocess.run(command, env=env, check=False).returncode
-            db_cpu = cpu_seconds(db) - db_0
+            db_cpu, db_ours = cpu_seconds(db) - db_0, ours.cpu_seconds()
         finally:
             for process in stack:
                 stop_server(process)
-    record |= {"children_cpu_seconds": _children_cpu() - children_0, "db_cpu_seconds": db_cpu}
+    record |= {
+        "children_cpu_seconds": _children_cpu() - children_0,
+        "db_cpu_seconds": db_ours,
+        "mariadbd_cpu_seconds": db_cpu,
+    }
     record |= {"load_after": load_average(), "exit_status": status, "command": " ".join(command[1:])}
     if summary_path.exists():
         summary = json.loads(summary_path.read_text())

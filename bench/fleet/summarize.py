@@ -24,8 +24,9 @@ def section(path: Path) -> str:
             f"- machine: {run['machine']}; {run['versions']}",
             f"- load average before → after: {run['load_before']} → {run['load_after']}",
             f"- server CPU (server, worker, Valkey processes): {run['server_cpu_seconds']:.0f} s = "
-            f"{run['server_cpu_seconds'] * 1000 / requests:.2f} ms per request; MariaDB CPU {run['db_cpu_seconds']:.0f} s "
-            f"= {run['db_cpu_seconds'] * 1000 / requests:.2f} ms per request (shared MariaDB: includes other work)",
+            f"{run['server_cpu_seconds'] * 1000 / requests:.2f} ms per request; MariaDB threads of the fleet's connections "
+            f"{run['db_cpu_seconds']:.0f} s = {run['db_cpu_seconds'] * 1000 / requests:.2f} ms per request (all of mariadbd, "
+            f"shared with other work: {run.get('mariadbd_cpu_seconds', 0):.0f} s)",
         ]
     reconciliation = summary.get("reconciliation")
     if reconciliation:
