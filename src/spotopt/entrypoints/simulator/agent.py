@@ -96,6 +96,9 @@ class Process:
         self.notice_handled = False
         self.rebalance_handled = False
 
+    def stopped(self) -> bool:
+        return not self.alive
+
     @property
     def base(self) -> str:
         return f"/api/agents/{self.agent_id}"  # "None" before registration, as agent v4 sends it (W14)
@@ -109,6 +112,8 @@ class Process:
         body = register_body(self.agent.token, self.agent.logical_id, self.instance)
         answer = await self.call("A1 register", "POST", "/api/agents/register", body)
         result = registered(answer.body) if answer.ok else None
+        if self.stopped():
+            return  # SIGTERM while registering
         if result is None:
             self.ctx.recorder.event("registration_failed")
             await self.stop()

@@ -140,7 +140,7 @@ def plan_burst(ctx: FleetContext, agents: list[SimAgent], options: FleetOptions,
         return
 
     async def burst() -> None:
-        running = [(a, p.instance) for a in agents for p in a.alive() if p.agent_id and p.instance.mode == "spot"]
+        running = [(a, p.instance) for a in agents for p in a.alive()[-1:] if p.instance.mode == "spot"]
         crowd = Counter(instance.pool_id for _, instance in running)
         pool = options.burst_pool or (crowd.most_common(1)[0][0] if crowd else None)
         chosen = [(a, i) for a, i in running if i.pool_id == pool][: options.burst_agents]
