@@ -2,12 +2,13 @@
 
     python bench/fleet/fleet.py embedded --agents 2000            # spotopt simulate starts an embedded server
     python bench/fleet/fleet.py mariadb --agents 10000 \\
-        --database-url mysql+asyncmy://root@127.0.0.1:3306/spotopt_h5 --redis-url redis://127.0.0.1:6379/5
+        --database-url mysql+asyncmy://root@127.0.0.1:3306/spotopt_bench --redis-url redis://127.0.0.1:6379/5
 
 ``mariadb`` starts ``spotopt serve`` (DATABASE_URL, REDIS_URL) and one ``spotopt worker`` (the background jobs,
 JB-1), waits for /health, runs the simulator with ``--check`` (reconciliation), and reports the server's and
-MariaDB's CPU over the run from /proc. Both write ``<out>/<name>.json`` (the simulator summary plus the CPU
-figures) and print the summary; ``bench/fleet/summarize.py`` turns the JSON files into the markdown of the doc.
+MariaDB's CPU over the run from /proc. Both write ``<out>/<name>.json`` (default ``data/fleet/``: the simulator
+summary plus the CPU figures) and print the summary; ``bench/fleet/summarize.py data/fleet/*.json`` turns the JSON
+files into the markdown of the doc.
 Every other option is passed to ``spotopt simulate`` (see ``spotopt simulate --help``).
 """
 
@@ -77,9 +78,9 @@ def start_mariadb_stack(env: dict[str, str], data: Path) -> tuple[list[subproces
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["embedded", "mariadb"])
-    parser.add_argument("--database-url", default="mysql+asyncmy://root@127.0.0.1:3306/spotopt_h5")
+    parser.add_argument("--database-url", default="mysql+asyncmy://root@127.0.0.1:3306/spotopt_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
-    parser.add_argument("--out", type=Path, default=Path("bench/fleet/results"))
+    parser.add_argument("--out", type=Path, default=Path("data/fleet"))
     parser.add_argument("--name", default=None)
     args, simulate_args = parser.parse_known_args()
     if "--agents" not in simulate_args:
@@ -112,18 +113,22 @@ def main() -> None:
             if args.mode == "mariadb":
                 stack, base = start_mariadb_stack(env, Path(tmp))
                 command += ["--server", base, "--admin-token", ADMIN, "--database-url", args.database_url]
-            print("#", " ".join(command), flush=True)
+            print("#", " ".join(command).replace(ADMIN, "<admin token>"), flush=True)
             status = subprocess.run(command, env=env, check=False).returncode
             db_cpu, db_ours = cpu_seconds(db) - db_0, ours.cpu_seconds()
         finally:
             for process in stack:
                 stop_server(process)
+            for log in ("server.log", "worker.log"):
+                if (Path(tmp) / log).exists():
+                    (args.out / f"{name}-{log}").write_bytes((Path(tmp) / log).read_bytes()[-2_000_000:])
     record |= {
         "children_cpu_seconds": _children_cpu() - children_0,
         "db_cpu_seconds": db_ours,
         "mariadbd_cpu_seconds": db_cpu,
     }
-    record |= {"load_after": load_average(), "exit_status": status, "command": " ".join(command[1:])}
+    shown = " ".join(command[1:]).replace(ADMIN, "<admin token>")
+    record |= {"load_after": load_average(), "exit_status": status, "command": shown}
     if summary_path.exists():
         summary = json.loads(summary_path.read_text())
         record["server_cpu_seconds"] = record["children_cpu_seconds"] - summary["simulator_cpu_seconds"]  # type: ignore[operator]

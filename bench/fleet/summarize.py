@@ -1,6 +1,6 @@
 """Markdown for docs/benchmarks.md from fleet-run JSON files (``bench/fleet/fleet.py`` or ``spotopt simulate --json``).
 
-python bench/fleet/summarize.py bench/fleet/results/*.json
+python bench/fleet/summarize.py data/fleet/*.json
 """
 
 from __future__ import annotations
