@@ -17,15 +17,16 @@ def section(path: Path) -> str:
     lines = [f"#### {path.stem}", "", "```", render(summary), "```"]
     run = summary.get("run")
     if run:
-        requests = max(1, summary["requests_total"])
+        unanswered = sum(route["errors"].get("0", 0) for route in summary["routes"].values())
+        requests = max(1, summary["requests_total"] - unanswered)  # answered: the server finished them
         lines += [
             "",
             f"- command: `spotopt {run['command']}`",
             f"- machine: {run['machine']}; {run['versions']}",
             f"- load average before → after: {run['load_before']} → {run['load_after']}",
             f"- server CPU (server, worker, Valkey processes): {run['server_cpu_seconds']:.0f} s = "
-            f"{run['server_cpu_seconds'] * 1000 / requests:.2f} ms per request; MariaDB threads of the fleet's connections "
-            f"{run['db_cpu_seconds']:.0f} s = {run['db_cpu_seconds'] * 1000 / requests:.2f} ms per request (all of mariadbd, "
+            f"{run['server_cpu_seconds'] * 1000 / requests:.2f} ms per answered request; MariaDB threads of the fleet's connections "
+            f"{run['db_cpu_seconds']:.0f} s = {run['db_cpu_seconds'] * 1000 / requests:.2f} ms per answered request (all of mariadbd, "
             f"shared with other work: {run.get('mariadbd_cpu_seconds', 0):.0f} s)",
         ]
     reconciliation = summary.get("reconciliation")

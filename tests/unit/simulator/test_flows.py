@@ -160,6 +160,7 @@ async def test_w14_a_failed_registration_sends_the_shutdown_heartbeat_to_none_an
     assert server.calls() == [("POST", "/api/agents/register"), ("POST", "/api/agents/None/heartbeat")]
     assert server.body_of("/heartbeat") == SHUTDOWN
     assert ctx.recorder.events["registration_failed"] == 1
+    assert ctx.recorder.events["agents_registered"] == 0
     assert [p.alive for p in process.agent.processes] == [True]  # systemd restarts it
 
 

@@ -121,6 +121,8 @@ class Process:
             self.agent.start_process(self.instance, delay=self.ctx.cadence.restart)
             return
         self.agent_id, self.enabled = result
+        if self.agent.agent_id is None:
+            self.ctx.recorder.event("agents_registered")  # distinct agents that got an agent_id at least once
         self.agent.agent_id = self.agent_id
         self.ctx.recorder.event("registered")
         self.ctx.say(

@@ -10,6 +10,7 @@ from typing import Any
 from spotopt.entrypoints.simulator.recorder import NO_ANSWER, Recorder, RouteStats
 
 FLOW_EVENTS = (
+    "agents_registered",
     "registered",
     "registration_failed",
     "process_restarts",
