@@ -228,18 +228,10 @@ def main() -> None:
                     measured(wrk, base, "heartbeat", 1, args.duration, env, server.pid, args.database_url)
                     for _ in range(args.reps)
                 ]
-                if args.paced_rate:
+                if rate := args.paced_rate:
                     groups[f"heartbeat (A2) paced {args.paced_rate}/s"] = [
                         measured(
-                            wrk,
-                            base,
-                            "heartbeat",
-                            64,
-                            args.duration,
-                            env,
-                            server.pid,
-                            args.database_url,
-                            args.paced_rate,
+                            wrk, base, "heartbeat", 64, args.duration, env, server.pid, args.database_url, rate=rate
                         )
                         for _ in range(args.reps)
                     ]
