@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from spotopt.entrypoints.simulator import answers
 from spotopt.entrypoints.simulator import protocol as wire
-from spotopt.entrypoints.simulator.protocol import DeliveredCommand, InstanceFacts, LaunchRequest, SwitchTiming
+from spotopt.entrypoints.simulator.answers import DeliveredCommand, LaunchRequest
+from spotopt.entrypoints.simulator.protocol import InstanceFacts, SwitchTiming
 from tests.agent_v4 import agent as replay
 from tests.agent_v4.replicas import REGISTERED
 
@@ -140,7 +142,7 @@ def test_w39_cleanup_body_has_the_agents_two_sections() -> None:
     ],
 )
 def test_w04_w11_registration_succeeds_only_with_a_string_agent_id(body: object, expected: object) -> None:
-    assert wire.registered(body) == expected
+    assert answers.registered(body) == expected
 
 
 SWITCH = {
@@ -167,18 +169,18 @@ EXPECTED = DeliveredCommand(SWITCH["id"], "switch", "spot", "t3.medium.us-east-1
     ],
 )
 def test_w16_the_first_item_is_read_from_a_list_or_any_of_the_three_keys(body: object) -> None:
-    assert wire.first_command(body) == EXPECTED
+    assert answers.first_command(body) == EXPECTED
 
 
 def test_w16_items_agent_v4_skips_or_reinterprets() -> None:
-    assert wire.first_command({"success": True, "commands": []}) is None
-    assert wire.first_command({"commands": [{**SWITCH, "target_mode": None}]}) is None  # skipped, no ack
-    no_pool = wire.first_command({"commands": [{**SWITCH, "target_pool_id": None}]})
+    assert answers.first_command({"success": True, "commands": []}) is None
+    assert answers.first_command({"commands": [{**SWITCH, "target_mode": None}]}) is None  # skipped, no ack
+    no_pool = answers.first_command({"commands": [{**SWITCH, "target_pool_id": None}]})
     assert no_pool is not None
     assert (no_pool.target_mode, no_pool.target_pool_id) == ("ondemand", None)  # a spot switch without a pool
-    defaulted = wire.first_command([{"id": "c", "target_mode": "ondemand", "priority": 100}])
+    defaulted = answers.first_command([{"id": "c", "target_mode": "ondemand", "priority": 100}])
     assert defaulted == DeliveredCommand("c", "switch", "ondemand", None, 0, 100)
-    replica = wire.first_command(
+    replica = answers.first_command(
         [{"id": "r", "command_type": "create_replica", "target_pool_id": "t3.medium.us-east-1c"}]
     )
     assert replica is not None
@@ -188,8 +190,8 @@ def test_w16_items_agent_v4_skips_or_reinterprets() -> None:
 def test_w29_launch_requests_need_top_level_id_pool_and_az() -> None:
     good = {"id": "r1", "pool_id": "t3.medium.us-east-1d", "az": "us-east-1d", "instance_id": None}
     body = {"success": True, "replicas": [good, {**good, "az": ""}, {**good, "id": None}, "junk"], "total": 4}
-    assert wire.launch_requests(body) == [LaunchRequest("r1", "t3.medium.us-east-1d", "us-east-1d")]
-    assert wire.launch_requests([good]) == [LaunchRequest("r1", "t3.medium.us-east-1d", "us-east-1d")]
+    assert answers.launch_requests(body) == [LaunchRequest("r1", "t3.medium.us-east-1d", "us-east-1d")]
+    assert answers.launch_requests([good]) == [LaunchRequest("r1", "t3.medium.us-east-1d", "us-east-1d")]
 
 
 def test_w08_the_az_is_the_text_after_the_last_dot() -> None:
@@ -199,7 +201,7 @@ def test_w08_the_az_is_the_text_after_the_last_dot() -> None:
 
 
 def test_w32_w36_only_an_explicit_success_true_counts() -> None:
-    assert wire.succeeded({"success": True})
-    assert not wire.succeeded({"success": False, "action": "failover_scheduled"})
-    assert not wire.succeeded({"success": "true"})
-    assert not wire.succeeded(None)
+    assert answers.succeeded({"success": True})
+    assert not answers.succeeded({"success": False, "action": "failover_scheduled"})
+    assert not answers.succeeded({"success": "true"})
+    assert not answers.succeeded(None)

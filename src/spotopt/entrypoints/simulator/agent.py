@@ -15,17 +15,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from spotopt.entrypoints.simulator import flows
+from spotopt.entrypoints.simulator.answers import first_command, launch_requests, registered
 from spotopt.entrypoints.simulator.context import FleetContext
 from spotopt.entrypoints.simulator.protocol import (
     SHUTDOWN,
     InstanceFacts,
     cleanup_body,
-    first_command,
     heartbeat_body,
-    launch_requests,
     pricing_report_body,
     register_body,
-    registered,
 )
 from spotopt.entrypoints.simulator.transport import Answer
 

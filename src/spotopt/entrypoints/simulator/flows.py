@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
+from spotopt.entrypoints.simulator.answers import DeliveredCommand, LaunchRequest, succeeded
 from spotopt.entrypoints.simulator.context import FleetContext
 from spotopt.entrypoints.simulator.market import Interruption
 from spotopt.entrypoints.simulator.protocol import (
-    DeliveredCommand,
     InstanceFacts,
-    LaunchRequest,
     SwitchTiming,
     ack_body,
     attach_body,
@@ -25,7 +24,6 @@ from spotopt.entrypoints.simulator.protocol import (
     replica_ready_body,
     replica_register_body,
     replica_syncing_body,
-    succeeded,
     switch_report_body,
     termination_imminent_body,
     termination_signal_body,
