@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spotopt.entrypoints.simulator.recorder import NO_ANSWER, Recorder
 from spotopt.entrypoints.simulator.summary import build_summary, percentile, render
@@ -72,3 +74,17 @@ def test_rendered_summary_has_one_row_per_route_and_names_no_answers() -> None:
     assert "| A1 register | 1 | 1 | – | 3.0 | 3.0 | 3.0 | 3.0 |" in text
     assert "| A2 heartbeat | 1 | 0 | no answer: 1 |" in text
     assert "errors by status: no answer: 1" in text
+
+
+@given(
+    st.lists(st.floats(min_value=0, max_value=1e6), min_size=1, max_size=200), st.floats(min_value=0.1, max_value=100)
+)
+def test_the_nearest_rank_percentile_is_a_sample_with_at_least_q_percent_at_or_below_it(
+    values: list[float], q: float
+) -> None:
+    found = percentile(values, q)
+    assert found in values
+    at_or_below = sum(v <= found for v in values)
+    below = sum(v < found for v in values)
+    assert at_or_below >= q / 100 * len(values)
+    assert below < q / 100 * len(values)  # and it is the smallest such sample
