@@ -38,7 +38,10 @@ def section(path: Path) -> str:
     bad = {t: {k: v for k, v in b.items() if k != "requests"} for t, b in timeline.items()}
     bad = {t: b for t, b in bad.items() if b}
     if bad:
-        shown = "; ".join(f"{t} s: " + ", ".join(f"{k}×{v}" for k, v in b.items()) for t, b in list(bad.items())[:12])
+        shown = "; ".join(
+            f"{t} s: " + ", ".join(f"{'no answer' if k == '0' else k}×{v}" for k, v in b.items())
+            for t, b in list(bad.items())[:12]
+        )
         lines.append(f"- non-2xx by 10 s window: {shown}")
     return "\n".join(lines)
 
