@@ -17,6 +17,7 @@ from spotopt.bootstrap.database import downgrade_database, new_migration, upgrad
 from spotopt.bootstrap.settings import Settings
 from spotopt.domain.shared.errors import DomainError
 from spotopt.entrypoints.cli.replay import replay_command
+from spotopt.entrypoints.cli.simulate import simulate
 
 T = TypeVar("T")
 
@@ -129,6 +130,7 @@ def _ensure_schema(settings: Settings) -> None:
 
 
 cli.add_command(replay_command)
+cli.add_command(simulate)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()
