@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help install run run-api run-worker test test-unit test-integration lint fix check migrate migration client bench clean
+.PHONY: help install run run-api run-worker test test-unit test-integration lint fix check migrate migration client bench bench-fleet demo clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -61,9 +61,18 @@ migration: install ## New migration: make migration msg="add x"
 client: install ## Create a client and print its token: make client NAME=acme
 	@$(BIN)/spotopt admin create-client --name "$(NAME)"
 
-bench: install ## Run the benchmarks (see docs/benchmarks.md)
+BENCH_ARGS ?=
+bench: install ## wrk load benchmark (BENCH_DATABASE_URL=mysql+asyncmy://... for MariaDB, BENCH_ARGS=...), agent load, failover
+	@$(BIN)/python bench/http_load.py $(BENCH_ARGS)
 	@$(BIN)/python bench/agent_load.py
 	@$(BIN)/python bench/failover.py
+
+bench-fleet: install ## Fleet simulation against an embedded server: make bench-fleet AGENTS=2000 (see bench/fleet/)
+	@$(BIN)/python bench/fleet/fleet.py embedded --agents $(or $(AGENTS),2000)
+
+demo: install ## Embedded server + 20 simulated agents for 4 minutes with one interruption; prints what happens
+	@$(BIN)/spotopt simulate --agents 20 --duration 240 --speed 5 --ramp 10 --burst-at 20 --burst-agents 1 \
+		--burst-window 100 --launch-failure-rate 0 --narrate --check
 
 clean: ## Remove the virtualenvs and local data
 	rm -rf .venv .tools data .mypy_cache .ruff_cache

@@ -26,7 +26,6 @@ from tests.agent_v4.agent import (
     OLD,
     AgentProcess,
     Client,
-    _new_client,
     in_app,
     iso,
     ok,
@@ -34,6 +33,7 @@ from tests.agent_v4.agent import (
     register_body,
     send,
 )
+from tests.agent_v4.registration import new_client
 
 REGISTERED = "i-03e4f5a6b7c8d9e0f"  # launched by the agent after a create_replica command (§3.8)
 LAUNCHED = "i-07c1d2e3f4a5b6c7d"  # launched by the replica poller for a launch request (§3.10)
@@ -44,7 +44,7 @@ POOL_D = "t3.medium.us-east-1d"
 
 async def replay_agent_v4_replicas(client: Client, admin_headers: Mapping[str, str]) -> None:
     """The replica calls of agent v4.0.0 in its order, for one agent of a new client."""
-    agent = await _new_client(client, admin_headers)
+    agent = await new_client(client, admin_headers)
     registered = ok(await send(client, "POST", "/api/agents/register", agent.headers, register_body(agent.token)), 201)
     agent.agent_id = registered["agent_id"]
     report = pricing_body(datetime.now(UTC))

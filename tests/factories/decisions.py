@@ -107,6 +107,7 @@ async def seed_market(
         uow.buckets.put(make_bucket(pool_id, price))
     if ondemand is not None:
         await uow.pricing.add_ondemand(OnDemandPrice(TYPE, REGION, ondemand, "catalogue", NOW - timedelta(days=1)))
+    await uow.commit_setup()
 
 
 class WithSignals(Protocol):

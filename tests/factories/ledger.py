@@ -55,6 +55,8 @@ def at(day: int, hour: int = 0, minute: int = 0, *, month: int = 3) -> datetime:
 
 @dataclass
 class LedgerWorld:
+    """Set-up writes the tables directly (committed state); every job call is its own scope."""
+
     uow: InMemoryUnitOfWork = field(default_factory=InMemoryUnitOfWork)
     clock: FixedClock = field(default_factory=lambda: FixedClock(at(9)))
     client: Client = field(default_factory=lambda: make_client(created_at=at(1, month=1)))
@@ -112,7 +114,8 @@ class LedgerWorld:
     async def accrue(self, now: datetime, **command: Any) -> AccrueLedgerResult:
         self.clock.current = now
         uow = port(self.uow)
-        return await AccrueLedger(uow, self.clock, LedgerBook(uow)).execute(AccrueLedgerCommand(**command))
+        async with self.uow:
+            return await AccrueLedger(uow, self.clock, LedgerBook(uow)).execute(AccrueLedgerCommand(**command))
 
     async def accrue_ticks(self, first: datetime, last: datetime) -> None:
         """The accrual job at every tick (hh:02, hh:07, …) in ``[first, last]``."""
@@ -124,9 +127,10 @@ class LedgerWorld:
     async def snapshot(self, now: datetime, *kinds: SnapshotKind, **command: Any) -> SnapshotSavingsResult:
         self.clock.current = now
         chosen = frozenset(kinds) if kinds else frozenset(SnapshotKind)
-        return await SnapshotSavings(port(self.uow), self.clock).execute(
-            SnapshotSavingsCommand(kinds=chosen, **command)
-        )
+        async with self.uow:
+            return await SnapshotSavings(port(self.uow), self.clock).execute(
+                SnapshotSavingsCommand(kinds=chosen, **command)
+            )
 
 
 def priced_sum(entries: Iterable[LedgerEntry], name: str) -> Decimal:

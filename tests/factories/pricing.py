@@ -64,6 +64,7 @@ async def seed_reporter(uow: InMemoryUnitOfWork, **instance_overrides: Any) -> t
     agent, instance = make_agent(), make_instance(**instance_overrides)
     await uow.agents.add(agent)
     await uow.instances.add(instance)
+    await uow.commit_setup()
     return agent, instance
 
 
@@ -132,7 +133,8 @@ def make_bucket(pool_id: str, at: datetime, price: str, **overrides: Any) -> Cle
 
 
 def seed_measured(uow: InMemoryUnitOfWork, pool_id: str, prices: dict[datetime, str]) -> None:
-    """Measured buckets of one pool, and its catalogue entry seen at the last of them."""
+    """Measured buckets of one pool, and its catalogue entry seen at the last of them (written to the tables
+    directly: committed state)."""
     for at, price in prices.items():
         uow.buckets.put(make_bucket(pool_id, at, price))
     instance_type, _, az = pool_id.rpartition(".")

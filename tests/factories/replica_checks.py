@@ -18,6 +18,7 @@ from spotopt.domain.shared.ids import is_instance_id
 from spotopt.entrypoints.http.interruptions.schemas import failover_body
 from tests.factories.replica_world import ReplicaWorld
 from tests.factories.world import assert_ledger_consistent
+from tests.fakes.uow import InScope
 
 EMERGENCY_KINDS = frozenset({ReplicaKind.AUTOMATIC_REBALANCE, ReplicaKind.AUTOMATIC_TERMINATION})
 
@@ -96,7 +97,7 @@ def check_standbys(world: ReplicaWorld, agent: Agent) -> None:
 
 async def check_counters(world: ReplicaWorld, agent: Agent) -> None:
     """A.1/A11 (§2.2 derived): ``replica_count`` = non-terminal replicas; ``current_replica_id`` is one of them."""
-    view = await GetAgentConfig(world.uow).execute(
+    view = await InScope(GetAgentConfig(world.uow).execute, world.uow).execute(
         GetAgentConfigQuery(client_id=agent.client_id, agent_id=agent.agent_id)
     )
     live = {r.replica_id for r in world.replicas(agent) if r.status in NON_TERMINAL_REPLICA}

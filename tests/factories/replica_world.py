@@ -136,6 +136,7 @@ class ReplicaWorld(AgentWorld):
             )
             self.uow.buckets.put(make_bucket(pool_id, price, start))
         await self.uow.pricing.add_ondemand(OnDemandPrice("t3.medium", "us-east-1", Decimal("0.0416"), "catalogue", T0))
+        await self.uow.commit_setup()
 
     async def agent(self, *, manual: bool = False, **overrides: Any) -> Agent:
         """A registered agent on OLD (us-east-1a) in a priced market; ``manual`` = manual-replica mode."""
@@ -145,11 +146,12 @@ class ReplicaWorld(AgentWorld):
             agent.auto_switch_enabled, agent.manual_replica_enabled = False, True
         return agent
 
-    # --- use cases ---------------------------------------------------------------------------------------------
+    # --- use cases: every call its own scope (uncommitted work is discarded when it ends) ------------------------
 
     async def create(self, agent: Agent, **overrides: Any) -> CreateReplicaResult:
         command = CreateReplicaCommand(client_id=agent.client_id, agent_id=agent.agent_id, **overrides)
-        return await CreateReplica(self.uow, self.clock, self.supply, self.failover).execute(command)
+        async with self.uow:
+            return await CreateReplica(self.uow, self.clock, self.supply, self.failover).execute(command)
 
     async def register_replica(
         self, agent: Agent, instance_id: str = STANDBY, pool_id: str = POOL_D, **kw: Any
@@ -158,19 +160,22 @@ class ReplicaWorld(AgentWorld):
 
     async def list_replicas(self, agent: Agent, **overrides: Any) -> ListReplicasResult:
         query = ListReplicasQuery(client_id=agent.client_id, agent_id=agent.agent_id, **overrides)
-        return await ListReplicas(self.uow, self.clock).execute(query)
+        async with self.uow:
+            return await ListReplicas(self.uow, self.clock).execute(query)
 
     async def promote(self, agent: Agent, replica: Replica, **overrides: Any) -> PromotionResult:
         command = PromoteReplicaCommand(
             client_id=agent.client_id, agent_id=agent.agent_id, replica_id=replica.replica_id, **overrides
         )
-        return await PromoteReplica(self.uow, self.clock, self.promotion).execute(command)
+        async with self.uow:
+            return await PromoteReplica(self.uow, self.clock, self.promotion).execute(command)
 
     async def retire(self, agent: Agent, replica: Replica) -> RetireReplicaResult:
         command = RetireReplicaCommand(
             client_id=agent.client_id, agent_id=agent.agent_id, replica_id=replica.replica_id
         )
-        return await RetireReplica(self.uow, self.clock, self.placement).execute(command)
+        async with self.uow:
+            return await RetireReplica(self.uow, self.clock, self.placement).execute(command)
 
     async def attach(self, agent: Agent, replica: Replica, instance_id: str = STANDBY, **kw: Any) -> Replica:
         command = AttachReplicaInstanceCommand(
@@ -180,7 +185,8 @@ class ReplicaWorld(AgentWorld):
             instance_id=instance_id,
             **kw,
         )
-        return await AttachReplicaInstance(self.uow, self.clock, self.supply, self.effects).execute(command)
+        async with self.uow:
+            return await AttachReplicaInstance(self.uow, self.clock, self.supply, self.effects).execute(command)
 
     async def report(
         self, agent: Agent, replica: Replica, status: ReplicaStatus, **kw: Any
@@ -188,13 +194,15 @@ class ReplicaWorld(AgentWorld):
         command = ReportReplicaStatusCommand(
             client_id=agent.client_id, agent_id=agent.agent_id, replica_id=replica.replica_id, status=status, **kw
         )
-        return await ReportReplicaStatus(self.uow, self.clock, self.effects).execute(command)
+        async with self.uow:
+            return await ReportReplicaStatus(self.uow, self.clock, self.effects).execute(command)
 
     async def sync(self, agent: Agent, replica: Replica, **kw: Any) -> Replica:
         command = ReportReplicaSyncCommand(
             client_id=agent.client_id, agent_id=agent.agent_id, replica_id=replica.replica_id, **kw
         )
-        return await ReportReplicaSync(self.uow, self.clock, self.effects).execute(command)
+        async with self.uow:
+            return await ReportReplicaSync(self.uow, self.clock, self.effects).execute(command)
 
     async def ready_standby(self, agent: Agent, instance_id: str = STANDBY, pool_id: str = POOL_D) -> Replica:
         """An agent-launched replica that reached ``ready`` (L2 + L7)."""
@@ -208,7 +216,8 @@ class ReplicaWorld(AgentWorld):
         command = HandleInterruptionSignalCommand(
             client_id=agent.client_id, agent_id=agent.agent_id, signal_type=signal_type, **kw
         )
-        return await HandleInterruptionSignal(self.uow, self.signals).execute(command)
+        async with self.uow:
+            return await HandleInterruptionSignal(self.uow, self.signals).execute(command)
 
     async def notice(self, agent: Agent, **kw: Any) -> SignalOutcome:
         """R8 with a termination notice, as agent v4 sends it."""
@@ -217,12 +226,14 @@ class ReplicaWorld(AgentWorld):
     async def imminent(self, agent: Agent, **kw: Any) -> SignalOutcome:
         kw.setdefault("instance_id", OLD)
         command = HandleTerminationImminentCommand(client_id=agent.client_id, agent_id=agent.agent_id, **kw)
-        return await HandleTerminationImminent(self.uow, self.signals).execute(command)
+        async with self.uow:
+            return await HandleTerminationImminent(self.uow, self.signals).execute(command)
 
     async def rebalance(self, agent: Agent, **kw: Any) -> SignalOutcome:
         kw.setdefault("instance_id", OLD)
         command = HandleRebalanceRecommendationCommand(client_id=agent.client_id, agent_id=agent.agent_id, **kw)
-        return await HandleRebalanceRecommendation(self.uow, self.signals).execute(command)
+        async with self.uow:
+            return await HandleRebalanceRecommendation(self.uow, self.signals).execute(command)
 
     async def coordinate(self, agent: Agent) -> CoordinateReplicasResult:
         use_case = CoordinateReplicas(
@@ -233,7 +244,8 @@ class ReplicaWorld(AgentWorld):
             EpisodeWatch(self.uow, self.placement, self.supply, self.failover),
             StandbyUpkeep(self.uow, self.placement, self.supply, self.timings),
         )
-        return await use_case.execute(CoordinateReplicasCommand(client_id=agent.client_id, agent_id=agent.agent_id))
+        async with self.uow:
+            return await use_case.execute(CoordinateReplicasCommand(client_id=agent.client_id, agent_id=agent.agent_id))
 
     # --- reading the store ---------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""An agent world: use cases over one in-memory unit of work, with invariant checks."""
+"""An agent world: use cases over one in-memory unit of work, each call its own scope, with invariant checks."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from spotopt.application.agents.placement import Placement
-from spotopt.application.agents.record_heartbeat import RecordHeartbeat
-from spotopt.application.agents.register_agent import RegisterAgent
-from spotopt.application.agents.report_cleanup import ReportCleanup, ReportCleanupCommand
-from spotopt.application.agents.report_termination import ReportTermination, ReportTerminationCommand
+from spotopt.application.agents.record_heartbeat import RecordHeartbeat, RecordHeartbeatCommand
+from spotopt.application.agents.register_agent import RegisterAgent, RegisterAgentCommand, RegisterAgentResult
+from spotopt.application.agents.report_cleanup import ReportCleanup, ReportCleanupCommand, ReportCleanupResult
+from spotopt.application.agents.report_termination import (
+    ReportTermination,
+    ReportTerminationCommand,
+    ReportTerminationResult,
+)
 from spotopt.application.agents.timings import AgentTimings
 from spotopt.application.commands.acknowledge_command import AcknowledgeCommand, AcknowledgeCommandCommand
 from spotopt.application.commands.poll_commands import PollCommands, PollCommandsCommand
-from spotopt.application.commands.report_switch import ReportSwitch
+from spotopt.application.commands.report_switch import ReportSwitch, ReportSwitchCommand, ReportSwitchResult
 from spotopt.application.ledger.ledger_book import LedgerBook
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.instance import Instance
@@ -27,7 +31,7 @@ from spotopt.domain.shared.ids import InstanceId
 from tests.factories.agents import make_client, make_register
 from tests.factories.commands import make_command
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 
 @dataclass
@@ -42,37 +46,41 @@ class AgentWorld:
     def placement(self) -> Placement:
         return Placement(self.uow, LedgerBook(self.uow))
 
-    @property
-    def register(self) -> RegisterAgent:
-        return RegisterAgent(self.uow, self.clock, self.placement, self.timings)
+    # Each use case runs in its own scope (InScope): the scope ends after every call, so a use case that does not
+    # commit, or fails half-way, leaves nothing behind.
 
     @property
-    def heartbeat(self) -> RecordHeartbeat:
-        return RecordHeartbeat(self.uow, self.clock, self.placement, self.timings)
+    def register(self) -> InScope[[RegisterAgentCommand], RegisterAgentResult]:
+        return InScope(RegisterAgent(self.uow, self.clock, self.placement, self.timings).execute, self.uow)
 
     @property
-    def poll(self) -> PollCommands:
-        return PollCommands(self.uow, self.clock, self.timings)
+    def heartbeat(self) -> InScope[[RecordHeartbeatCommand], None]:
+        return InScope(RecordHeartbeat(self.uow, self.clock, self.placement, self.timings).execute, self.uow)
 
     @property
-    def ack(self) -> AcknowledgeCommand:
-        return AcknowledgeCommand(self.uow, self.clock)
+    def poll(self) -> InScope[[PollCommandsCommand], AgentCommand | None]:
+        return InScope(PollCommands(self.uow, self.clock, self.timings).execute, self.uow)
 
     @property
-    def report_switch(self) -> ReportSwitch:
-        return ReportSwitch(self.uow, self.clock, self.placement)
+    def ack(self) -> InScope[[AcknowledgeCommandCommand], AgentCommand]:
+        return InScope(AcknowledgeCommand(self.uow, self.clock).execute, self.uow)
 
     @property
-    def report_termination(self) -> ReportTermination:
-        return ReportTermination(self.uow, self.clock, self.placement)
+    def report_switch(self) -> InScope[[ReportSwitchCommand], ReportSwitchResult]:
+        return InScope(ReportSwitch(self.uow, self.clock, self.placement).execute, self.uow)
 
     @property
-    def report_cleanup(self) -> ReportCleanup:
-        return ReportCleanup(self.uow, self.clock, self.placement)
+    def report_termination(self) -> InScope[[ReportTerminationCommand], ReportTerminationResult]:
+        return InScope(ReportTermination(self.uow, self.clock, self.placement).execute, self.uow)
+
+    @property
+    def report_cleanup(self) -> InScope[[ReportCleanupCommand], ReportCleanupResult]:
+        return InScope(ReportCleanup(self.uow, self.clock, self.placement).execute, self.uow)
 
     async def add_client(self, **overrides: Any) -> Client:
         client = make_client(**overrides)
         await self.uow.clients.add(client)
+        await self.uow.commit_setup()
         return client
 
     async def registered(self, client: Client | None = None, **overrides: Any) -> Agent:
@@ -84,6 +92,7 @@ class AgentWorld:
     async def queue(self, agent: Agent, **overrides: Any) -> AgentCommand:
         command = make_command(agent, now=overrides.pop("now", self.clock.now()), **overrides)
         await self.uow.commands.add(command)
+        await self.uow.commit_setup()
         return command
 
     async def poll_once(self, agent: Agent, source: str | None = None) -> AgentCommand | None:

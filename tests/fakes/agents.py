@@ -15,13 +15,10 @@ from spotopt.domain.commands.values import CommandStatus, CommandType
 from spotopt.domain.interruptions.values import OPEN_EPISODE
 from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA
 from spotopt.domain.shared.ids import AgentId, ClientId
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository, InMemoryStore
 
 
-class InMemoryAgentRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryAgentRepository(InMemoryRepository):
     async def get(self, client_id: ClientId, agent_id: str) -> Agent | None:
         agent = self.store.agents.get(agent_id)
         if agent is None or agent.client_id != client_id or agent.lifecycle is Lifecycle.DELETED:
@@ -114,10 +111,7 @@ def _needs_coordination(store: InMemoryStore, agent: Agent) -> bool:
     )
 
 
-class InMemoryInstanceRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryInstanceRepository(InMemoryRepository):
     async def get(self, client_id: ClientId, instance_id: str) -> Instance | None:
         return self.store.instances.get((client_id, instance_id))
 
@@ -129,10 +123,7 @@ class InMemoryInstanceRepository:
         self.store.instances[(instance.client_id, instance.instance_id)] = instance
 
 
-class InMemorySightingRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemorySightingRepository(InMemoryRepository):
     async def get(self, client_id: ClientId, instance_id: str) -> UnattachedSighting | None:
         return self.store.sightings.get((client_id, instance_id))
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from spotopt.domain.clients.client import Client
 from spotopt.domain.shared.ids import ClientId
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
 class StubTokenHasher:
@@ -26,10 +26,7 @@ class StubTokenHasher:
         return hashlib.sha256(token.encode()).hexdigest()
 
 
-class InMemoryClientRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryClientRepository(InMemoryRepository):
     async def get(self, client_id: ClientId) -> Client | None:
         return self.store.clients.get(client_id)
 
@@ -49,10 +46,7 @@ class InMemoryClientRepository:
         self.store.clients[client.client_id] = client
 
 
-class InMemoryAdminTokenRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryAdminTokenRepository(InMemoryRepository):
     async def exists(self, token_hash: str) -> bool:
         return token_hash in self.store.admin_tokens
 

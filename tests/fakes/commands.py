@@ -11,13 +11,10 @@ from spotopt.domain.commands.command import AgentCommand
 from spotopt.domain.commands.switch import CleanupRecord, Switch
 from spotopt.domain.commands.values import TERMINAL_COMMAND, CommandOrigin, CommandStatus, CommandType
 from spotopt.domain.shared.ids import AgentId, CommandId
-from tests.fakes.store import InMemoryStore, agent_refs_after
+from tests.fakes.store import InMemoryRepository, agent_refs_after
 
 
-class InMemoryCommandRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryCommandRepository(InMemoryRepository):
     async def get(self, agent_id: AgentId, command_id: str) -> AgentCommand | None:
         command = self.store.commands.get(command_id)
         return command if command is not None and command.agent_id == agent_id else None
@@ -64,10 +61,7 @@ class InMemoryCommandRepository:
         return agent_refs_after(live, limit, after)
 
 
-class InMemorySwitchRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemorySwitchRepository(InMemoryRepository):
     async def find_by_new_instance(self, agent_id: AgentId, new_instance_id: str) -> Switch | None:
         return next(
             (
@@ -85,10 +79,7 @@ class InMemorySwitchRepository:
         self.store.switches[switch.switch_id] = switch
 
 
-class InMemoryCleanupRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryCleanupRepository(InMemoryRepository):
     async def find_by_reported_at(self, agent_id: AgentId, reported_at: datetime) -> CleanupRecord | None:
         return next(
             (r for r in self.store.cleanups.values() if r.agent_id == agent_id and r.reported_at == reported_at), None

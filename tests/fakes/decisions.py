@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from spotopt.application.ports.decisions import TrainedModel
 from spotopt.domain.decisions.decision import Decision
+from spotopt.domain.decisions.features import PRICE_FEATURES, RISK_FEATURES, FeatureRow
 from spotopt.domain.decisions.inputs import Trigger
+from spotopt.domain.decisions.models import (
+    ArtifactMissingError,
+    LiveModels,
+    ModelInvalidError,
+    ModelKind,
+    ModelManifest,
+    ModelOrigin,
+    ModelStatus,
+    ModelVersion,
+    TrainingWindow,
+    activate,
+    check_pointers,
+    fall_back,
+    lineup,
+    next_version_number,
+    reject,
+)
+from spotopt.domain.decisions.policy import CatBoostTraining
+from spotopt.domain.decisions.training import Sample
 from spotopt.domain.shared.ids import AgentId
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
-class InMemoryDecisionRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryDecisionRepository(InMemoryRepository):
     async def add(self, decision: Decision) -> None:
         assert decision.decision_id is not None, "a stored decision needs its id"
         self.store.decisions[decision.decision_id] = decision
@@ -26,3 +49,174 @@ class InMemoryDecisionRepository:
             if d.agent_id == agent_id and (trigger is None or d.trigger is trigger)
         ]
         return max(found, key=lambda d: (d.evaluated_at, d.decision_id or ""), default=None)
+
+
+class InMemoryModelRegistry:
+    """``ModelRegistry`` over a list, applying the same DP-20 rules as the real registries; each call is atomic."""
+
+    def __init__(self) -> None:
+        self.versions: list[ModelVersion] = []
+        self.live_reads = 0
+
+    async def register_candidate(self, manifest: ModelManifest, now: datetime) -> ModelVersion:
+        same = next(
+            (v for v in self.versions if v.kind is manifest.kind and v.content_hash == manifest.content_hash), None
+        )
+        if same is not None:
+            return same
+        number = next_version_number(self.versions, manifest.kind)
+        new = ModelVersion(manifest.kind, number, manifest, ModelStatus.CANDIDATE, now, now)
+        self.versions.append(new)
+        return new
+
+    async def activate(self, kind: ModelKind, version: int, now: datetime) -> LiveModels:
+        self._apply(activate(self.versions, kind, version, now))
+        return lineup(self.versions, kind)
+
+    async def fall_back(self, kind: ModelKind, now: datetime) -> LiveModels:
+        self._apply(fall_back(self.versions, kind, now))
+        return lineup(self.versions, kind)
+
+    async def reject(self, kind: ModelKind, version: int, now: datetime) -> ModelVersion:
+        (changed,) = reject(self.versions, kind, version, now)
+        self._apply([changed])
+        return changed
+
+    async def live(self) -> dict[ModelKind, LiveModels]:
+        self.live_reads += 1
+        return {kind: lineup(self.versions, kind) for kind in ModelKind}
+
+    async def list_versions(self, kind: ModelKind | None = None) -> Sequence[ModelVersion]:
+        chosen = [v for v in self.versions if kind is None or v.kind is kind]
+        return sorted(chosen, key=lambda v: (v.registered_at, v.kind.value, v.version), reverse=True)
+
+    def _apply(self, changed: list[ModelVersion]) -> None:
+        by_key = {(v.kind, v.version): v for v in self.versions} | {(v.kind, v.version): v for v in changed}
+        merged = sorted(by_key.values(), key=lambda v: (v.kind.value, v.version))
+        check_pointers(merged)
+        self.versions = merged
+
+
+class InMemoryModelArtifacts:
+    """``ModelArtifacts`` in a dict. Validation is the hash check, plus a failed smoke test for every artefact
+    while ``smoke_test_fails`` is set; ``corrupt`` breaks a stored artefact so that ``read`` fails its hash check
+    like the file store's.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[str, bytes] = {}
+        self.smoke_test_fails = False
+
+    async def put(self, artifact: bytes, manifest: ModelManifest) -> None:
+        if hashlib.sha256(artifact).hexdigest() != manifest.content_hash:
+            raise ModelInvalidError("content hash does not match the manifest")
+        if self.smoke_test_fails:
+            raise ModelInvalidError("the reference row scores outside [0, 1]")
+        self.items[manifest.content_hash] = artifact
+
+    async def read(self, content_hash: str) -> bytes:
+        data = self.items.get(content_hash)
+        if data is None:
+            raise ArtifactMissingError(content_hash, "the file is missing")
+        if hashlib.sha256(data).hexdigest() != content_hash:
+            raise ArtifactMissingError(content_hash, "the file fails its hash check")
+        return data
+
+    def corrupt(self, content_hash: str) -> None:
+        self.items[content_hash] = self.items[content_hash] + b"!"
+
+
+class InMemoryTrainingData:
+    """``TrainingData`` over lists of samples per kind; records the windows asked for."""
+
+    def __init__(self, samples: dict[ModelKind, list[Sample]] | None = None) -> None:
+        self.samples_by_kind = samples or {}
+        self.requests: list[tuple[ModelKind, datetime, datetime]] = []
+
+    async def samples(self, kind: ModelKind, start: datetime, end: datetime) -> Sequence[Sample]:
+        self.requests.append((kind, start, end))
+        return [s for s in self.samples_by_kind.get(kind, []) if start <= s.at and s.label_end <= end]
+
+
+ScoreFn = Callable[[bytes, Sample], float]
+
+
+class StubModelTrainer:
+    """``ModelTrainer`` whose artefact is a digest of its training set and parameters (same inputs, same bytes, as
+    DP-10 requires) and whose scores come from ``score_of`` (artefact, sample) → score. Records every call.
+    """
+
+    def __init__(self, score_of: ScoreFn) -> None:
+        self.score_of = score_of
+        self.fits: list[tuple[ModelKind, int, CatBoostTraining]] = []
+        self.scored: list[tuple[str, int]] = []
+
+    async def fit(
+        self,
+        kind: ModelKind,
+        training: Sequence[Sample],
+        params: CatBoostTraining,
+        *,
+        label: str,
+        window: TrainingWindow,
+    ) -> TrainedModel:
+        self.fits.append((kind, len(training), params))
+        seed = f"{kind.value}|{params}|" + "|".join(f"{s.pool_id}@{s.at.isoformat()}={s.label}" for s in training)
+        artifact = b"STUB" + hashlib.sha256(seed.encode()).digest()
+        features = RISK_FEATURES if kind is ModelKind.INTERRUPTION_RISK else PRICE_FEATURES
+        manifest = ModelManifest(
+            kind=kind,
+            features=features,
+            content_hash=hashlib.sha256(artifact).hexdigest(),
+            origin=ModelOrigin.TRAINED,
+            reference_row={name: training[0].features.get(name) for name in features},
+            label=label,
+            expected_score=0.5,
+            training_window=window,
+        )
+        return TrainedModel(artifact=artifact, manifest=manifest)
+
+    async def score(self, artifact: bytes, manifest: ModelManifest, samples: Sequence[Sample]) -> list[float]:
+        self.scored.append((manifest.content_hash, len(samples)))
+        return [self.score_of(artifact, s) for s in samples]
+
+
+class StubPredictor:
+    """A ``Predictor`` with canned scores (one per row, ``score`` for every row by default); records its inputs.
+
+    With ``gate`` set, ``predict`` blocks until the test sets the event (a model that misses its time budget).
+    """
+
+    def __init__(
+        self,
+        kind: ModelKind,
+        name: str,
+        score: float = 0.1,
+        *,
+        scores: Callable[[FeatureRow], float] | None = None,
+        gate: threading.Event | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self._kind = kind
+        self._name = name
+        self._score = score
+        self._scores = scores
+        self.gate = gate
+        self.error = error
+        self.calls: list[list[FeatureRow]] = []
+
+    @property
+    def kind(self) -> ModelKind:
+        return self._kind
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def predict(self, rows: Sequence[FeatureRow]) -> list[float]:
+        self.calls.append(list(rows))
+        if self.gate is not None:
+            self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return [self._scores(r) if self._scores else self._score for r in rows]

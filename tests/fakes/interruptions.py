@@ -9,13 +9,10 @@ from spotopt.domain.decisions.estimation import PoolStats
 from spotopt.domain.interruptions.episode import InterruptionEpisode, InterruptionSignal
 from spotopt.domain.interruptions.values import OPEN_EPISODE, SignalKind
 from spotopt.domain.shared.ids import AgentId, EpisodeId
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
-class InMemoryEpisodeRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryEpisodeRepository(InMemoryRepository):
     async def get(self, episode_id: EpisodeId) -> InterruptionEpisode | None:
         return self.store.episodes.get(episode_id)
 
@@ -37,10 +34,7 @@ class InMemoryEpisodeRepository:
         self.store.episodes[episode.episode_id] = episode
 
 
-class InMemorySignalRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemorySignalRepository(InMemoryRepository):
     async def add(self, signal: InterruptionSignal) -> None:
         self.store.signals.append(signal)
 

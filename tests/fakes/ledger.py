@@ -20,13 +20,10 @@ from spotopt.domain.ledger.snapshots import (
     day_start,
 )
 from spotopt.domain.shared.ids import AgentId, ClientId
-from tests.fakes.store import InMemoryStore, agent_refs_after
+from tests.fakes.store import InMemoryRepository, agent_refs_after
 
 
-class InMemoryLedgerRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryLedgerRepository(InMemoryRepository):
     async def open_entry(self, client_id: ClientId, instance_id: str) -> LedgerEntry | None:
         return next(
             (
@@ -60,16 +57,14 @@ class InMemoryLedgerRepository:
         return sorted(found, key=lambda e: (e.started_at, e.entry_id))
 
     def entries_of(self, instance_id: str) -> list[LedgerEntry]:
+        """For assertions: read the tables without opening a transaction."""
         return sorted(
-            (e for e in self.store.ledger.values() if e.instance_id == instance_id), key=lambda e: e.started_at
+            (e for e in self._store.ledger.values() if e.instance_id == instance_id), key=lambda e: e.started_at
         )
 
 
-class InMemorySnapshotRepository:
+class InMemorySnapshotRepository(InMemoryRepository):
     """Snapshots keyed like the tables (a second ``add_*`` of one key is a conflict); counts read the store."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
 
     async def list_daily(self, client_id: ClientId, first: date, last: date) -> Sequence[SavingsDailySnapshot]:
         found = (s for (c, d), s in self.store.daily_snapshots.items() if c == client_id and first <= d <= last)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from spotopt.domain.notifications.notification import Notification, SystemEvent
 from spotopt.domain.shared.ids import ClientId
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
-class InMemoryEventRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryEventRepository(InMemoryRepository):
     async def add_event(self, event: SystemEvent) -> None:
         self.store.events.append(event)
 

@@ -9,13 +9,10 @@ from datetime import datetime
 from spotopt.domain.pricing.buckets import BucketKey, CleanPriceBucket
 from spotopt.domain.pricing.gaps import InterpolationRecord
 from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
-class InMemoryPricingRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryPricingRepository(InMemoryRepository):
     async def add_report(self, report: PricingReport) -> None:
         self.store.reports.append(report)
 
@@ -105,21 +102,21 @@ class InMemoryPricingRepository:
         }
 
 
-class InMemoryPriceBucketRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
+class InMemoryPriceBucketRepository(InMemoryRepository):
+    """Hands out copies only, as the SQL adapter hands out detached entities: stored buckets and interpolation
+    records never change in place (``InMemoryStore.DETACHED``).
+    """
 
     async def latest(self, pool_ids: Sequence[str], at: datetime) -> dict[str, CleanPriceBucket]:
         found: dict[str, CleanPriceBucket] = {}
         for (pool_id, start), bucket in self.store.buckets.items():
             if pool_id in pool_ids and start <= at and (pool_id not in found or found[pool_id].bucket_start < start):
                 found[pool_id] = bucket
-        return found
+        return {pool_id: dataclasses.replace(bucket) for pool_id, bucket in found.items()}
 
     def put(self, bucket: CleanPriceBucket) -> None:
-        self.store.buckets[(bucket.pool_id, bucket.bucket_start)] = bucket
-
-    # Bulk methods hand out copies, as the SQL adapter hands out detached entities.
+        """Test set-up: write the bucket to the tables directly (committed state, unless a transaction is open)."""
+        self._store.buckets[(bucket.pool_id, bucket.bucket_start)] = bucket
 
     async def get_many(self, keys: Sequence[BucketKey]) -> dict[BucketKey, CleanPriceBucket]:
         return {k: dataclasses.replace(self.store.buckets[k]) for k in set(keys) if k in self.store.buckets}

@@ -7,13 +7,10 @@ from collections.abc import Collection, Sequence
 from spotopt.domain.replicas.replica import Replica
 from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA, ReplicaStatus
 from spotopt.domain.shared.ids import AgentId
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository
 
 
-class InMemoryReplicaRepository:
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-
+class InMemoryReplicaRepository(InMemoryRepository):
     async def get(self, agent_id: AgentId, replica_id: str) -> Replica | None:
         replica = self.store.replicas.get(replica_id)
         return replica if replica is not None and replica.agent_id == agent_id else None

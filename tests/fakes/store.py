@@ -1,10 +1,11 @@
-"""The shared in-memory state behind the fakes."""
+"""The shared in-memory state behind the fakes, and its one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import ClassVar
 
 from spotopt.application.ports.agents import AgentRef
 from spotopt.domain.agents.agent import Agent
@@ -27,10 +28,19 @@ from spotopt.domain.pricing.gaps import InterpolationRecord
 from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, PricingReport, PricingSubmission, SpotPool
 from spotopt.domain.replicas.replica import Replica
 from spotopt.domain.shared.ids import AgentId, ClientId
+from tests.fakes.snapshot import Restore, capture
 
 
 @dataclass
 class InMemoryStore:
+    """The tables, holding the committed state between transactions.
+
+    The first repository access after a commit or rollback opens the transaction (``begin``): the store remembers
+    every table. ``commit`` keeps what changed since; ``rollback`` puts every table back in place as it was at
+    ``begin``. Test set-up that writes the tables directly while no transaction is open writes committed state.
+    One transaction at a time: two units of work over one store share it (there is no isolation between them).
+    """
+
     clients: dict[str, Client] = field(default_factory=dict)
     admin_tokens: set[str] = field(default_factory=set)
     agents: dict[str, Agent] = field(default_factory=dict)
@@ -56,6 +66,45 @@ class InMemoryStore:
     daily_snapshots: dict[tuple[str, date], SavingsDailySnapshot] = field(default_factory=dict)
     monthly_snapshots: dict[tuple[str, int, int], SavingsMonthlySnapshot] = field(default_factory=dict)
     growth_snapshots: dict[date, ClientGrowthSnapshot] = field(default_factory=dict)
+
+    DETACHED: ClassVar[frozenset[str]] = frozenset({"buckets", "interpolation_records"})
+    """Tables whose repositories hand out copies only: their rows never change in place, so a transaction only
+    needs to remember which rows they hold."""
+
+    def __post_init__(self) -> None:
+        self._restore: list[Restore] | None = None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._restore is not None
+
+    def begin(self) -> None:
+        """Open the transaction unless one is open: remember the committed state of every table."""
+        if self._restore is None:
+            self._restore = [
+                capture(getattr(self, f.name), rows_change=f.name not in self.DETACHED) for f in fields(self)
+            ]
+
+    def commit(self) -> None:
+        self._restore = None
+
+    def rollback(self) -> None:
+        """Discard every change since ``begin``, in place (the entities that tests hold are reset, not replaced)."""
+        restore, self._restore = self._restore, None
+        for put_back in restore or ():
+            put_back()
+
+
+class InMemoryRepository:
+    """Base of the fake repositories: reaching the tables through ``store`` opens the transaction."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> InMemoryStore:
+        self._store.begin()
+        return self._store
 
 
 def agent_refs_after(pairs: Iterable[tuple[ClientId, AgentId]], limit: int, after: AgentId | None) -> list[AgentRef]:

@@ -13,7 +13,7 @@ from spotopt.domain.interruptions.values import OPEN_EPISODE
 from spotopt.domain.replicas.values import ReplicaStatus
 from spotopt.domain.shared.events import Severity
 from spotopt.domain.system.retention import RetentionRule
-from tests.fakes.store import InMemoryStore
+from tests.fakes.store import InMemoryRepository, InMemoryStore
 
 
 class FixedClock:
@@ -28,11 +28,13 @@ class FixedClock:
         return self.current
 
 
-class InMemoryRetentionStore:
-    """``RetentionStore`` over the shared store with the SQL adapter's guards (§7.3); ``calls`` records purges."""
+class InMemoryRetentionStore(InMemoryRepository):
+    """``RetentionStore`` over the shared store with the SQL adapter's guards (§7.3), inside the store's transaction;
+    ``calls`` records purges. Job runs are their own transactions (``JobRuns``), so their purge is not rolled back.
+    """
 
     def __init__(self, store: InMemoryStore, job_runs: InMemoryJobRuns | None = None) -> None:
-        self.store = store
+        super().__init__(store)
         self.job_runs = job_runs or InMemoryJobRuns()
         self.calls: list[tuple[RetentionRule, datetime, int]] = []
 

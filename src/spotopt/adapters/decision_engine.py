@@ -1,4 +1,4 @@
-"""Decision engines (DP-1): the shared domain policy plus an estimator. Only the rule estimator exists so far."""
+"""The rule decision engine (DP-1): the shared domain policy with the rule estimator of §6.8 only."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from spotopt.domain.decisions.policy import EngineKind, PolicyDocument
 
 
 class RulesDecisionEngine:
-    """The always-available engine: the rule estimator of §6.8, pure and instant (no time budget needed).
+    """The always-available engine: pure and instant (no time budget needed).
 
-    A policy that asks for ``catboost`` is served by the rules too until a model store exists: DP-3's "model
-    missing" case, so every estimate and the decision say ``fallback_used``. The decision still reports the
-    policy's ``engine_kind`` and ``rules-<policy_version>`` as the model version.
+    Serving a policy that asks for ``catboost`` is DP-3's "model missing" case: every estimate and the decision
+    say ``fallback_used``. The running program uses ``CatBoostDecisionEngine``, which answers ``rules`` policies
+    exactly like this engine; this one stays for tests and tools that must never load a model.
     """
 
     async def decide(self, inp: DecisionInput, policy: PolicyDocument, now: datetime) -> Decision:

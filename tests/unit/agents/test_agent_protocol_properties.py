@@ -103,6 +103,7 @@ async def seed(run: Run, offset: int, priority: int) -> None:
     except RuleConflictError:
         return
     await world.uow.commands.add(command)
+    await world.uow.commit_setup()
     run.commands.append(command)
 
 

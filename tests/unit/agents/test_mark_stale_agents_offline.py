@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline
+from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline, MarkStaleAgentsOfflineResult
 from spotopt.application.agents.timings import AgentTimings
 from spotopt.application.errors import ConflictError
 from spotopt.domain.agents.agent import Agent, Thresholds
@@ -18,7 +18,7 @@ from spotopt.domain.shared.ids import AgentId, ClientId
 from tests.fakes.agents import InMemoryAgentRepository
 from tests.fakes.notifications import InMemoryEventRepository
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 CLIENT = ClientId("client-1")
 TIMEOUT = 120
@@ -41,8 +41,8 @@ def make_agent(**overrides: Any) -> Agent:
     return Agent(**values)
 
 
-def make_sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> MarkStaleAgentsOffline:
-    return MarkStaleAgentsOffline(uow, clock, AgentTimings(heartbeat_timeout=TIMEOUT))
+def make_sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> InScope[[], MarkStaleAgentsOfflineResult]:
+    return InScope(MarkStaleAgentsOffline(uow, clock, AgentTimings(heartbeat_timeout=TIMEOUT)).execute, uow)
 
 
 def notifications(uow: InMemoryUnitOfWork) -> list[Notification]:
@@ -173,6 +173,7 @@ async def test_cc4_agent_locked_by_a_request_is_skipped_until_the_next_tick(
 ) -> None:
     agent = make_agent()
     await uow.agents.add(agent)
+    await uow.commit_setup()
     real = uow.agents
     uow.agents = BusyRepository(uow.store)
 
@@ -245,8 +246,9 @@ async def test_jb5_a_run_takes_the_oldest_agents_first_and_stops_at_its_batch(
         await uow.agents.add(
             make_agent(agent_id=AgentId(f"age-{age}"), last_heartbeat_at=clock.now() - timedelta(seconds=age))
         )
-    sut = make_sut(uow, clock)
-    sut.BATCH_SIZE = 2
+    monitor = MarkStaleAgentsOffline(uow, clock, AgentTimings(heartbeat_timeout=TIMEOUT))
+    monitor.BATCH_SIZE = 2
+    sut = InScope(monitor.execute, uow)
 
     first = await sut.execute()
     second = await sut.execute()
@@ -267,6 +269,7 @@ async def test_jb3_a_failing_agent_is_rolled_back_and_the_others_proceed(
 ) -> None:
     await uow.agents.add(make_agent(agent_id=AgentId("broken"), last_heartbeat_at=clock.now() - timedelta(hours=1)))
     await uow.agents.add(make_agent(agent_id=AgentId("fine")))
+    await uow.commit_setup()
     uow.events = FailingEvents(uow.store)
 
     result = await make_sut(uow, clock).execute()
@@ -301,6 +304,7 @@ async def test_domain_a7_property_exactly_the_stale_online_active_agents_go_offl
     ]
     for agent in agents:
         await uow.agents.add(agent)
+    await uow.commit_setup()
     expected = {
         a.agent_id for a, (age, live, life) in zip(agents, states, strict=True)
         if age > TIMEOUT and live is Liveness.ONLINE and life is Lifecycle.ACTIVE

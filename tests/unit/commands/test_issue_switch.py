@@ -37,7 +37,7 @@ from tests.factories.decisions import (
     seed_market,
     wiring,
 )
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 
 async def setup(uow: InMemoryUnitOfWork, **agent: Any) -> None:
@@ -53,7 +53,7 @@ async def issue(uow: InMemoryUnitOfWork, **overrides: Any) -> IssueSwitchResult:
         "target_pool_id": CHEAP,
     }
     values.update(overrides)
-    return await IssueSwitch(**wiring(uow)).execute(IssueSwitchCommand(**values))
+    return await InScope(IssueSwitch(**wiring(uow)).execute, uow).execute(IssueSwitchCommand(**values))
 
 
 async def test_k1_creates_a_pending_api_switch_with_1h_ttl_default_priority_and_the_primary(

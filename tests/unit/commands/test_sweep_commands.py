@@ -20,7 +20,7 @@ from tests.factories.ledger import port
 from tests.fakes.agents import InMemoryAgentRepository
 from tests.fakes.store import InMemoryStore
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 CLIENT = ClientId("client-1")
 
@@ -58,7 +58,8 @@ def delivered(
 
 
 async def sweep(uow: InMemoryUnitOfWork, elapsed: timedelta, **command: Any) -> SweepCommandsResult:
-    return await SweepCommands(port(uow), FixedClock(T0 + elapsed)).execute(SweepCommandsCommand(**command))
+    sut = InScope(SweepCommands(port(uow), FixedClock(T0 + elapsed)).execute, uow)
+    return await sut.execute(SweepCommandsCommand(**command))
 
 
 async def test_domain_k3_expired_pending_command_is_cancelled() -> None:

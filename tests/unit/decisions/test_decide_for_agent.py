@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spotopt.application.decisions.decide_for_agent import DecideForAgent, DecideForAgentCommand, SuppliedPlacement
+from spotopt.application.decisions.decide_for_agent import (
+    DecideForAgent,
+    DecideForAgentCommand,
+    DecideForAgentResult,
+    SuppliedPlacement,
+)
 from spotopt.application.errors import NotFoundError
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus
 from spotopt.domain.decisions.decision import Action, Decision
@@ -35,7 +40,7 @@ from tests.factories.decisions import (
     seed_market,
     wiring,
 )
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 D = Decimal
 
@@ -50,8 +55,10 @@ async def setup(uow: InMemoryUnitOfWork, **agent: Any) -> None:
     await seed_market(uow)
 
 
-def sut(uow: InMemoryUnitOfWork, engine: Any = ENGINE, policy: PolicyDocument | None = None) -> DecideForAgent:
-    return DecideForAgent(engine=engine, **wiring(uow, policy))
+def sut(
+    uow: InMemoryUnitOfWork, engine: Any = ENGINE, policy: PolicyDocument | None = None
+) -> InScope[[DecideForAgentCommand], DecideForAgentResult]:
+    return InScope(DecideForAgent(engine=engine, **wiring(uow, policy)).execute, uow)
 
 
 async def decide(uow: InMemoryUnitOfWork, **kwargs: Any) -> Decision:

@@ -37,7 +37,7 @@ from tests.factories.decisions import (
     wiring,
 )
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 TICK = NOW
 
@@ -56,7 +56,7 @@ async def evaluate(
 ) -> EvaluateAutoSwitchResult:
     deps = wiring(uow, policy)
     deps["clock"] = FixedClock(at or NOW)
-    sut = EvaluateAutoSwitch(engine=ENGINE, **deps)
+    sut = InScope(EvaluateAutoSwitch(engine=ENGINE, **deps).execute, uow)
     return await sut.execute(EvaluateAutoSwitchCommand(client_id=CLIENT, agent_id=AgentId(agent_id), tick=at or TICK))
 
 

@@ -10,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spotopt.application.ledger.ledger_book import LedgerBook
-from spotopt.application.ledger.snapshot_client_growth import SnapshotClientGrowth, growth_key
+from spotopt.application.ledger.snapshot_client_growth import (
+    SnapshotClientGrowth,
+    SnapshotClientGrowthResult,
+    growth_key,
+)
 from spotopt.application.ledger.snapshot_savings import SnapshotKind, daily_key, monthly_key
 from spotopt.domain.agents.values import TerminationReason
 from spotopt.domain.clients.client import Client, ClientStatus
@@ -28,7 +32,7 @@ from tests.factories.replicas import make_episode
 from tests.fakes.ledger import InMemorySnapshotRepository
 from tests.fakes.store import InMemoryStore
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 DAY = date(2026, 3, 10)
 NEXT = at(11)
@@ -88,6 +92,7 @@ async def run_day(path: list[tuple[int, str | None]], window: tuple[int, int] | 
             elif instance is not None:
                 instance.terminate(TerminationReason.REPORTED, when, when, confirmed=True)
                 await book.closed(instance, when, when, CloseReason.TERMINATED)
+            await world.uow.commit_setup()  # what the request that launched or stopped the standby committed
         await world.accrue(tick)
         tick += timedelta(minutes=5)
     await world.snapshot(at(11, 0, 15), SnapshotKind.DAILY)
@@ -341,11 +346,13 @@ async def test_clients_are_processed_in_bounded_batches() -> None:
 # --- client growth -----------------------------------------------------------------------------------------------
 
 
-def growth_world(*clients: Client, now: datetime = GROWTH_RUN) -> tuple[InMemoryUnitOfWork, SnapshotClientGrowth]:
+def growth_world(
+    *clients: Client, now: datetime = GROWTH_RUN
+) -> tuple[InMemoryUnitOfWork, InScope[[], SnapshotClientGrowthResult]]:
     uow = InMemoryUnitOfWork()
     for client in clients:
         uow.store.clients[client.client_id] = client
-    return uow, SnapshotClientGrowth(port(uow), FixedClock(now))
+    return uow, InScope(SnapshotClientGrowth(port(uow), FixedClock(now)).execute, uow)
 
 
 async def test_growth_of_yesterday_counts_clients_and_the_active_ones_now() -> None:

@@ -11,7 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spotopt.application.pricing.aggregate_pricing import AggregatePricing, AggregatePricingCommand
+from spotopt.application.pricing.aggregate_pricing import (
+    AggregatePricing,
+    AggregatePricingCommand,
+    AggregatePricingResult,
+)
 from spotopt.application.pricing.fill_price_gaps import FillPriceGaps, FillPriceGapsCommand
 from spotopt.domain.pricing.buckets import DataSource, SubmissionOutcome
 from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice
@@ -20,10 +24,13 @@ from spotopt.domain.shared.errors import InvalidValueError
 from spotopt.domain.shared.ids import new_id
 from tests.factories.pricing import REGION, T0, TYPE, make_submission, pool, seed_measured
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 NOW = T0 + timedelta(hours=1)
 A, B = pool("a"), pool("b")
+
+
+Sut = InScope[[AggregatePricingCommand], AggregatePricingResult]
 
 
 @pytest.fixture
@@ -32,12 +39,13 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> AggregatePricing:
-    return AggregatePricing(uow, clock)
+def sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> Sut:
+    return InScope(AggregatePricing(uow, clock).execute, uow)
 
 
 async def submit(uow: InMemoryUnitOfWork, *submissions: Any) -> None:
     await uow.pricing.add_submissions(list(submissions))
+    await uow.commit_setup()
 
 
 def snapshot(uow: InMemoryUnitOfWork) -> dict[str, Any]:
@@ -54,7 +62,7 @@ def vars_of(entity: Any) -> dict[str, Any]:
 
 
 async def test_pr12_folds_valid_submissions_into_buckets_and_records_the_outcome(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     first = make_submission(A, "0.0125", at=T0 + timedelta(seconds=10))
     same_bucket = make_submission(A, "0.0126", at=T0 + timedelta(seconds=70))
@@ -82,9 +90,7 @@ async def test_pr12_folds_valid_submissions_into_buckets_and_records_the_outcome
     assert uow.commits == 1
 
 
-async def test_pr12_folds_in_received_at_order_not_insertion_order(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing
-) -> None:
+async def test_pr12_folds_in_received_at_order_not_insertion_order(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     late = make_submission(A, "0.0125", at=T0, received_at=T0 + timedelta(seconds=50))
     early = make_submission(A, "0.0124", at=T0 + timedelta(seconds=30), received_at=T0 + timedelta(seconds=40))
     await submit(uow, late, early)
@@ -95,7 +101,7 @@ async def test_pr12_folds_in_received_at_order_not_insertion_order(
 
 
 async def test_pr12_higher_priority_replaces_and_lower_priority_is_kept_out(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing, clock: FixedClock
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock
 ) -> None:
     await submit(uow, make_submission(A, "0.0130", source_type=SourceType.SECONDARY))
     await sut.execute(AggregatePricingCommand())
@@ -117,9 +123,7 @@ async def test_pr12_higher_priority_replaces_and_lower_priority_is_kept_out(
     assert uow.store.submissions[manual.submission_id].outcome == SubmissionOutcome.SUPERSEDED_LOWER_PRIORITY
 
 
-async def test_pr12_invalid_and_processed_submissions_are_never_folded(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing
-) -> None:
+async def test_pr12_invalid_and_processed_submissions_are_never_folded(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     invalid = make_submission(A, "0", is_valid=False, validation_flags=["price_out_of_range"])
     done = make_submission(B, "0.0118", processed_at=T0, outcome="accepted")
     await submit(uow, invalid, done)
@@ -132,9 +136,7 @@ async def test_pr12_invalid_and_processed_submissions_are_never_folded(
     assert uow.commits == 0
 
 
-async def test_pr12_rerunning_changes_nothing(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing, clock: FixedClock
-) -> None:
+async def test_pr12_rerunning_changes_nothing(uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock) -> None:
     await submit(
         uow,
         make_submission(A, "0.0125"),
@@ -151,9 +153,7 @@ async def test_pr12_rerunning_changes_nothing(
     assert again.processed == 0
 
 
-async def test_jb5_a_run_is_bounded_and_the_next_continues_with_the_oldest(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing
-) -> None:
+async def test_jb5_a_run_is_bounded_and_the_next_continues_with_the_oldest(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     subs = [make_submission(A, "0.0125", at=T0 + timedelta(minutes=5 * i)) for i in range(5)]
     await submit(uow, *reversed(subs))
 
@@ -169,7 +169,7 @@ async def test_jb5_a_run_is_bounded_and_the_next_continues_with_the_oldest(
     assert len(uow.store.buckets) == 5
 
 
-async def test_reconciliation_only_considers_the_last_two_hours(uow: InMemoryUnitOfWork, sut: AggregatePricing) -> None:
+async def test_reconciliation_only_considers_the_last_two_hours(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     old = make_submission(A, "0.0125", at=NOW - timedelta(hours=3))
     recent = make_submission(B, "0.0118", at=NOW - timedelta(minutes=30))
     await submit(uow, old, recent)
@@ -181,7 +181,7 @@ async def test_reconciliation_only_considers_the_last_two_hours(uow: InMemoryUni
 
 
 async def test_pr13_discrepancy_flags_the_bucket_and_emits_one_warning_per_pool_per_hour(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing, clock: FixedClock
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock
 ) -> None:
     kept = make_submission(A, "0.0100")
     off = make_submission(A, "0.0111", received_at=T0 + timedelta(seconds=1))
@@ -217,7 +217,7 @@ async def _catalogue(uow: InMemoryUnitOfWork, *observations: tuple[str, timedelt
 
 
 async def test_pr14_savings_use_the_catalogue_price_in_effect_at_each_bucket_start(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     await _catalogue(
         uow,
@@ -241,7 +241,7 @@ async def test_pr14_savings_use_the_catalogue_price_in_effect_at_each_bucket_sta
     ids=["observed-before-bucket", "observed-after-bucket"],
 )
 async def test_pr14_pr31_no_price_in_effect_yet_means_unknown_savings(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing, observed_offset: timedelta, expected_savings: Decimal | None
+    uow: InMemoryUnitOfWork, sut: Sut, observed_offset: timedelta, expected_savings: Decimal | None
 ) -> None:
     await _catalogue(uow, ("0.04", observed_offset, True))
     await submit(uow, make_submission(A, "0.0120", ondemand_price=None))
@@ -253,16 +253,14 @@ async def test_pr14_pr31_no_price_in_effect_yet_means_unknown_savings(
     assert bucket.ondemand_price == (Decimal("0.04") if expected_savings is not None else None)
 
 
-async def test_pr14_the_submissions_own_valid_on_demand_price_wins(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing
-) -> None:
+async def test_pr14_the_submissions_own_valid_on_demand_price_wins(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     await submit(uow, make_submission(A, "0.0125", ondemand_price=Decimal("0.0500")))
     await sut.execute(AggregatePricingCommand())
     assert uow.store.buckets[(A, T0)].savings_percent == Decimal("75.00")
 
 
 async def test_pr21_measurement_inside_a_filled_gap_invalidates_the_rest_of_the_fill(
-    uow: InMemoryUnitOfWork, sut: AggregatePricing, clock: FixedClock
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock
 ) -> None:
     seed_measured(uow, A, {T0: "0.0118", T0 + timedelta(minutes=20): "0.0130"})
     await FillPriceGaps(uow, clock).execute(FillPriceGapsCommand(window_start=T0, window_end=NOW))

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spotopt.application.pricing.fill_price_gaps import FillPriceGaps, FillPriceGapsCommand
+from spotopt.application.pricing.fill_price_gaps import FillPriceGaps, FillPriceGapsCommand, FillPriceGapsResult
 from spotopt.domain.pricing.buckets import DataSource, InterpolationMethod
 from spotopt.domain.pricing.sources import SourceType
 from spotopt.domain.shared.errors import InvalidValueError
 from tests.factories.pricing import T0, make_bucket, pool, seed_measured
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 NOW = T0 + timedelta(hours=3)
 A = pool("a")
@@ -26,14 +26,17 @@ def at(hh: int, mm: int) -> datetime:
     return T0.replace(hour=hh, minute=mm)
 
 
+Sut = InScope[[FillPriceGapsCommand], FillPriceGapsResult]
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
 @pytest.fixture
-def sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> FillPriceGaps:
-    return FillPriceGaps(uow, clock)
+def sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> Sut:
+    return InScope(FillPriceGaps(uow, clock).execute, uow)
 
 
 def window(start: datetime = T0 - timedelta(hours=1), end: datetime = NOW) -> FillPriceGapsCommand:
@@ -54,7 +57,7 @@ def interpolated(uow: InMemoryUnitOfWork) -> dict[datetime, Decimal]:
 
 
 async def test_pr18_pr19_linear_example_fills_the_middle_bucket_with_a_record(
-    uow: InMemoryUnitOfWork, sut: FillPriceGaps
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     seed_measured(uow, A, {at(10, 0): "0.012000", at(10, 10): "0.013000"})
 
@@ -80,7 +83,7 @@ async def test_pr18_pr19_linear_example_fills_the_middle_bucket_with_a_record(
     assert uow.commits == 1
 
 
-async def test_pr18_weighted_average_example(uow: InMemoryUnitOfWork, sut: FillPriceGaps) -> None:
+async def test_pr18_weighted_average_example(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     seed_measured(
         uow,
         A,
@@ -100,7 +103,7 @@ async def test_pr18_weighted_average_example(uow: InMemoryUnitOfWork, sut: FillP
 
 
 async def test_pr18_cross_pool_example_uses_the_other_pools_of_the_type_and_region(
-    uow: InMemoryUnitOfWork, sut: FillPriceGaps
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     seed_measured(uow, A, {at(10, 0): "0.0120", at(11, 0): "0.0125"})
     for z, start, end in (("b", "0.0100", "0.0105"), ("c", "0.0200", "0.0200"), ("d", "0.0150", "0.0159")):
@@ -116,9 +119,7 @@ async def test_pr18_cross_pool_example_uses_the_other_pools_of_the_type_and_regi
     assert filled_by_pool == {A: 11, "t3.large.us-east-1b": 5}, "t3.large is no peer of t3.medium, only itself"
 
 
-async def test_pr20_filling_twice_creates_nothing(
-    uow: InMemoryUnitOfWork, sut: FillPriceGaps, clock: FixedClock
-) -> None:
+async def test_pr20_filling_twice_creates_nothing(uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock) -> None:
     seed_measured(uow, A, {at(10, 0): "0.0120", at(10, 20): "0.0130", at(12, 5): "0.0130"})
     await sut.execute(window())
     before = state(uow)
@@ -132,7 +133,7 @@ async def test_pr20_filling_twice_creates_nothing(
 
 
 async def test_pr22_a_gap_too_long_emits_one_info_event_across_runs(
-    uow: InMemoryUnitOfWork, sut: FillPriceGaps, clock: FixedClock
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock
 ) -> None:
     seed_measured(uow, A, {at(10, 0): "0.0120", at(12, 5): "0.0130"})
 
@@ -152,9 +153,7 @@ async def test_pr22_a_gap_too_long_emits_one_info_event_across_runs(
     assert not uow.store.notifications
 
 
-async def test_pr22_a_new_measurement_inside_a_long_gap_makes_new_gaps(
-    uow: InMemoryUnitOfWork, sut: FillPriceGaps
-) -> None:
+async def test_pr22_a_new_measurement_inside_a_long_gap_makes_new_gaps(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     seed_measured(uow, A, {at(10, 0): "0.0120", at(16, 0): "0.0130"})
     await sut.execute(window(end=NOW + timedelta(hours=4)))
     seed_measured(uow, A, {at(13, 0): "0.0125"})
@@ -163,7 +162,7 @@ async def test_pr22_a_new_measurement_inside_a_long_gap_makes_new_gaps(
     assert len([e for e in uow.store.events if e.type == "price_gap_not_filled"]) == 3
 
 
-async def test_pr16_edges_of_the_window_are_never_filled(uow: InMemoryUnitOfWork, sut: FillPriceGaps) -> None:
+async def test_pr16_edges_of_the_window_are_never_filled(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     seed_measured(uow, A, {at(9, 50): "0.0120", at(10, 10): "0.0130", at(10, 20): "0.0140"})
 
     await sut.execute(window(start=at(10, 0)))
@@ -184,7 +183,7 @@ async def test_pr17_a_bucket_ending_less_than_10_minutes_ago_waits_for_a_later_r
     assert set(interpolated(uow)) == {at(10, 5)}
 
 
-async def test_pr15_interpolated_buckets_are_never_boundaries(uow: InMemoryUnitOfWork, sut: FillPriceGaps) -> None:
+async def test_pr15_interpolated_buckets_are_never_boundaries(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     seed_measured(uow, A, {at(10, 0): "0.0120"})
     uow.buckets.put(
         make_bucket(
@@ -202,7 +201,7 @@ async def test_pr15_interpolated_buckets_are_never_boundaries(uow: InMemoryUnitO
     assert (A, at(10, 5)) not in uow.store.buckets
 
 
-async def test_pools_not_seen_in_the_window_are_not_examined(uow: InMemoryUnitOfWork, sut: FillPriceGaps) -> None:
+async def test_pools_not_seen_in_the_window_are_not_examined(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     seed_measured(uow, A, {at(4, 0): "0.0120", at(4, 10): "0.0130"})
     result = await sut.execute(window(start=at(8, 0)))
     assert result.pools_examined == 0
@@ -244,7 +243,7 @@ async def test_pr20_property_a_second_run_never_adds_or_changes_anything(steps: 
         assert b.is_measured or len(uow.store.interpolation_records) > 0
 
 
-async def test_jb3_fills_commit_in_bounded_batches_of_whole_groups(uow: InMemoryUnitOfWork, sut: FillPriceGaps) -> None:
+async def test_jb3_fills_commit_in_bounded_batches_of_whole_groups(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     for size in range(30):
         for z in "abcde":
             seed_measured(uow, pool(z, instance_type=f"c5.{size}xlarge"), {at(10, 0): "0.0120", at(10, 10): "0.0130"})

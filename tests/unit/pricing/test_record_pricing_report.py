@@ -16,6 +16,7 @@ from spotopt.application.errors import NotFoundError
 from spotopt.application.pricing.record_pricing_report import (
     RecordPricingReport,
     RecordPricingReportCommand,
+    RecordPricingReportResult,
     ReportedInstance,
     ReportedPool,
 )
@@ -43,10 +44,13 @@ from tests.factories.pricing import (
     seed_reporter,
 )
 from tests.fakes.system import FixedClock
-from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
 STANDBY = InstanceId("i-0fedcba9876543210")
 RECEIVED = T0 + timedelta(seconds=30)
+
+
+Sut = InScope[[RecordPricingReportCommand], RecordPricingReportResult]
 
 
 @pytest.fixture
@@ -55,8 +59,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> RecordPricingReport:
-    return RecordPricingReport(uow, clock)
+def sut(uow: InMemoryUnitOfWork, clock: FixedClock) -> Sut:
+    return InScope(RecordPricingReport(uow, clock).execute, uow)
 
 
 @pytest.fixture
@@ -69,7 +73,7 @@ def submissions_of(uow: InMemoryUnitOfWork) -> list[Any]:
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr1_report_is_stored_as_received(uow: InMemoryUnitOfWork, sut: RecordPricingReport) -> None:
+async def test_pr1_report_is_stored_as_received(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     command = make_report(
         current_spot_price=Decimal("0.0125"),
         cheapest_pool=None,
@@ -92,7 +96,7 @@ async def test_pr1_report_is_stored_as_received(uow: InMemoryUnitOfWork, sut: Re
 
 @pytest.mark.usefixtures("reporter")
 async def test_pr3_each_valid_item_becomes_one_submission_with_the_report_facts(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     result = await sut.execute(make_report())
 
@@ -130,7 +134,7 @@ async def test_pr3_each_valid_item_becomes_one_submission_with_the_report_facts(
     ],
 )
 async def test_pr5_invalid_items_are_stored_flagged_and_counted_never_rejected(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, item: ReportedPool, flag: str
+    uow: InMemoryUnitOfWork, sut: Sut, item: ReportedPool, flag: str
 ) -> None:
     valid = ReportedPool(pool_id=pool("a"), az="us-east-1a", price=Decimal(1000))
     result = await sut.execute(make_report(spot_pools=(valid, item)))
@@ -145,9 +149,7 @@ async def test_pr5_invalid_items_are_stored_flagged_and_counted_never_rejected(
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr5_placeholder_instance_type_never_makes_a_pool_valid(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
-) -> None:
+async def test_pr5_placeholder_instance_type_never_makes_a_pool_valid(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     facts = ReportedInstance(instance_id=PRIMARY, instance_type="unknown", region=REGION, az="us-east-1a")
     item = ReportedPool(pool_id="unknown.us-east-1a", az="us-east-1a", price=Decimal("0.01"))
     result = await sut.execute(make_report(instance=facts, spot_pools=(item,)))
@@ -158,9 +160,7 @@ async def test_pr5_placeholder_instance_type_never_makes_a_pool_valid(
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr4_submission_ids_use_collected_at_exactly_as_sent(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
-) -> None:
+async def test_pr4_submission_ids_use_collected_at_exactly_as_sent(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     await sut.execute(make_report({"a": "0.0125"}, collected_at_raw="2026-11-28T10:00:00Z"))
     await sut.execute(make_report({"a": "0.0125"}, collected_at_raw="2026-11-28T10:00:00+00:00"))
 
@@ -172,7 +172,7 @@ async def test_pr4_submission_ids_use_collected_at_exactly_as_sent(
 
 @pytest.mark.usefixtures("reporter")
 async def test_md1_resent_report_inserts_no_new_submissions(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, clock: FixedClock
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock
 ) -> None:
     first = await sut.execute(make_report())
     stored = dict(uow.store.submissions)
@@ -200,7 +200,7 @@ async def test_md1_property_any_number_of_resends_keeps_one_submission_per_item(
     "collected_at", [RECEIVED - timedelta(hours=1), RECEIVED, RECEIVED + timedelta(minutes=2)], ids=str
 )
 async def test_pr6_claim_inside_the_skew_window_is_the_observation_time(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, collected_at: Any
+    uow: InMemoryUnitOfWork, sut: Sut, collected_at: Any
 ) -> None:
     await sut.execute(make_report(collected_at=collected_at))
 
@@ -216,7 +216,7 @@ async def test_pr6_claim_inside_the_skew_window_is_the_observation_time(
     ids=str,
 )
 async def test_pr6_claim_outside_the_window_is_replaced_by_receipt_time_and_flagged(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, collected_at: Any
+    uow: InMemoryUnitOfWork, sut: Sut, collected_at: Any
 ) -> None:
     result = await sut.execute(make_report(collected_at=collected_at))
 
@@ -232,7 +232,7 @@ async def test_pr6_claim_outside_the_window_is_replaced_by_receipt_time_and_flag
 
 @pytest.mark.usefixtures("reporter")
 async def test_pr6_clock_skew_event_at_most_once_per_agent_per_day(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, clock: FixedClock
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock
 ) -> None:
     for _ in range(3):
         await sut.execute(make_report(collected_at=clock.now() - timedelta(hours=3)))
@@ -245,9 +245,7 @@ async def test_pr6_clock_skew_event_at_most_once_per_agent_per_day(
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr6_missing_claim_means_receipt_time_without_skew(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
-) -> None:
+async def test_pr6_missing_claim_means_receipt_time_without_skew(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     await sut.execute(make_report(collected_at=None))
 
     subs = list(uow.store.submissions.values())
@@ -301,7 +299,7 @@ async def _with_replica(uow: InMemoryUnitOfWork, kind: ReplicaKind) -> None:
 )
 async def test_pr2_source_type_follows_the_reporters_role_at_receipt(
     uow: InMemoryUnitOfWork,
-    sut: RecordPricingReport,
+    sut: Sut,
     role: InstanceRole,
     kind: ReplicaKind | None,
     expected: SourceType,
@@ -319,14 +317,14 @@ async def test_pr2_source_type_follows_the_reporters_role_at_receipt(
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr2_primary_reports_are_primary_source(uow: InMemoryUnitOfWork, sut: RecordPricingReport) -> None:
+async def test_pr2_primary_reports_are_primary_source(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     await sut.execute(make_report())
     assert {s.source_type for s in uow.store.submissions.values()} == {SourceType.PRIMARY}
 
 
 @pytest.mark.usefixtures("reporter")
 async def test_pr2_unattached_sighting_reports_as_secondary_and_t3_refreshes_it(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     sighting = UnattachedSighting(CLIENT, STANDBY, AGENT, first_seen_at=T0, last_seen_at=T0)
     await uow.sightings.add(sighting)
@@ -340,7 +338,7 @@ async def test_pr2_unattached_sighting_reports_as_secondary_and_t3_refreshes_it(
 
 @pytest.mark.usefixtures("reporter")
 async def test_pr2_unknown_instance_and_another_agents_instance_report_as_secondary(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     other = make_instance(instance_id=STANDBY, agent_id="agent-2", last_seen_at=T0)
     await uow.instances.add(other)
@@ -354,7 +352,7 @@ async def test_pr2_unknown_instance_and_another_agents_instance_report_as_second
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_t3_pr9_only_the_reporters_last_seen_changes(uow: InMemoryUnitOfWork, sut: RecordPricingReport) -> None:
+async def test_t3_pr9_only_the_reporters_last_seen_changes(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     agent, instance = uow.store.agents[AGENT], uow.store.instances[(CLIENT, PRIMARY)]
     agent_before, instance_before = dataclasses.replace(agent), dataclasses.replace(instance)
     facts = ReportedInstance(
@@ -377,7 +375,7 @@ def _same(a: object, b: object, ignore: tuple[str, ...] = ("last_seen_at",)) -> 
 
 @pytest.mark.usefixtures("reporter")
 async def test_pr7_pr32_valid_items_create_pools_and_later_reports_advance_last_seen(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, clock: FixedClock
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock
 ) -> None:
     await sut.execute(make_report({"a": "0.0125", "b": "0.0118"}))
     created = uow.store.pools[pool("a")]
@@ -392,7 +390,7 @@ async def test_pr7_pr32_valid_items_create_pools_and_later_reports_advance_last_
 
 @pytest.mark.usefixtures("reporter")
 async def test_pr33_a_pool_is_available_for_24_hours_after_a_report_listed_it(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     await sut.execute(make_report({"a": "0.0125"}))
     entry = uow.store.pools[pool("a")]
@@ -407,7 +405,7 @@ async def test_pr33_a_pool_is_available_for_24_hours_after_a_report_listed_it(
     ids=["constant-0.1", "3x-mean-spot"],
 )
 async def test_pr28_agent_fallback_estimates_are_stored_flagged_and_never_current(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, ondemand: str, spots: dict[str, str]
+    uow: InMemoryUnitOfWork, sut: Sut, ondemand: str, spots: dict[str, str]
 ) -> None:
     await sut.execute(make_report(spots, on_demand_price=Decimal(ondemand)))
 
@@ -423,9 +421,7 @@ async def test_pr28_agent_fallback_estimates_are_stored_flagged_and_never_curren
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr28_estimate_does_not_replace_an_existing_current_price(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
-) -> None:
+async def test_pr28_estimate_does_not_replace_an_existing_current_price(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     await uow.pricing.add_ondemand(OnDemandPrice(TYPE, REGION, Decimal("0.0416"), "operator", T0 - timedelta(days=1)))
     await sut.execute(make_report({"a": "0.0125"}, on_demand_price=Decimal("0.0375")))
 
@@ -435,9 +431,7 @@ async def test_pr28_estimate_does_not_replace_an_existing_current_price(
 
 @pytest.mark.usefixtures("reporter")
 @pytest.mark.parametrize("price", ["0", "-1", "1000.5"])
-async def test_pr28_out_of_range_on_demand_price_is_kept_flagged(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, price: str
-) -> None:
+async def test_pr28_out_of_range_on_demand_price_is_kept_flagged(uow: InMemoryUnitOfWork, sut: Sut, price: str) -> None:
     await sut.execute(make_report(on_demand_price=Decimal(price)))
 
     [observation] = uow.store.ondemand_observations
@@ -446,9 +440,7 @@ async def test_pr28_out_of_range_on_demand_price_is_kept_flagged(
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr29_first_valid_observation_becomes_current_without_event(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
-) -> None:
+async def test_pr29_first_valid_observation_becomes_current_without_event(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     await sut.execute(make_report())
 
     current = uow.store.ondemand[(TYPE, REGION)]
@@ -464,7 +456,7 @@ async def test_pr29_first_valid_observation_becomes_current_without_event(
 @pytest.mark.usefixtures("reporter")
 @pytest.mark.parametrize(("new", "changed"), [("0.0420", False), ("0.04202", True), ("0.0411", True)])
 async def test_pr29_a_change_over_1_percent_emits_ondemand_price_changed(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, clock: FixedClock, new: str, changed: bool
+    uow: InMemoryUnitOfWork, sut: Sut, clock: FixedClock, new: str, changed: bool
 ) -> None:
     await sut.execute(make_report())
     later = clock.advance(minutes=5)
@@ -480,9 +472,7 @@ async def test_pr29_a_change_over_1_percent_emits_ondemand_price_changed(
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_pr29_an_older_valid_observation_is_history_not_current(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
-) -> None:
+async def test_pr29_an_older_valid_observation_is_history_not_current(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     await sut.execute(make_report())
     await sut.execute(make_report(on_demand_price=Decimal("0.05"), collected_at=T0 - timedelta(minutes=5)))
 
@@ -502,7 +492,7 @@ async def test_pr29_an_older_valid_observation_is_history_not_current(
     ids=["unknown", "deleted", "other-client"],
 )
 async def test_a6_report_for_an_unknown_deleted_or_foreign_agent_is_not_found(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport, agent: Any
+    uow: InMemoryUnitOfWork, sut: Sut, agent: Any
 ) -> None:
     if agent is not None:
         await uow.agents.add(agent)
@@ -514,9 +504,7 @@ async def test_a6_report_for_an_unknown_deleted_or_foreign_agent_is_not_found(
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_a6_invalid_reporter_instance_id_rejects_the_whole_report(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
-) -> None:
+async def test_a6_invalid_reporter_instance_id_rejects_the_whole_report(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     facts = ReportedInstance(instance_id="vm-1", instance_type=TYPE, region=REGION, az="us-east-1a")
     with pytest.raises(InvalidValueError):
         await sut.execute(make_report(instance=facts))
@@ -572,7 +560,7 @@ def v4_command(body: dict[str, Any]) -> RecordPricingReportCommand:
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_w22_documented_v4_report_is_accepted_as_sent(uow: InMemoryUnitOfWork, sut: RecordPricingReport) -> None:
+async def test_w22_documented_v4_report_is_accepted_as_sent(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     result = await sut.execute(v4_command(V4_BODY))
 
     assert (result.pools_accepted, result.pools_rejected) == (6, 0)
@@ -588,7 +576,7 @@ async def test_w22_documented_v4_report_is_accepted_as_sent(uow: InMemoryUnitOfW
 
 @pytest.mark.usefixtures("reporter")
 async def test_w22_on_demand_v4_body_with_nulls_empty_pools_and_fallback_estimate(
-    uow: InMemoryUnitOfWork, sut: RecordPricingReport
+    uow: InMemoryUnitOfWork, sut: Sut
 ) -> None:
     body = {
         "instance": {**V4_BODY["instance"], "mode": "ondemand", "pool_id": None},  # type: ignore[dict-item]
@@ -617,7 +605,7 @@ async def test_w22_on_demand_v4_body_with_nulls_empty_pools_and_fallback_estimat
 
 
 @pytest.mark.usefixtures("reporter")
-async def test_w22_v4_three_times_mean_estimate_is_flagged(uow: InMemoryUnitOfWork, sut: RecordPricingReport) -> None:
+async def test_w22_v4_three_times_mean_estimate_is_flagged(uow: InMemoryUnitOfWork, sut: Sut) -> None:
     prices = [0.0125, 0.0118, 0.0131, 0.0112, 0.0139, 0.0127]
     estimate = float(round(3 * sum((Decimal(repr(p)) for p in prices), Decimal(0)) / len(prices), 6))
     body = {**V4_BODY, "pricing": {**V4_BODY["pricing"], "on_demand_price": estimate}}  # type: ignore[dict-item]

@@ -32,7 +32,6 @@ from spotopt.domain.replicas.lifecycle import (
     Outcome,
     RetireReason,
     Transition,
-    apply_status_report,
     attach_instance,
     claim_launch,
     fail,
@@ -40,6 +39,7 @@ from spotopt.domain.replicas.lifecycle import (
     retire,
 )
 from spotopt.domain.replicas.replica import Replica
+from spotopt.domain.replicas.status_reports import apply_status_report
 from spotopt.domain.replicas.sync import apply_sync_report
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
 from spotopt.domain.shared.errors import InvalidValueError, RuleConflictError

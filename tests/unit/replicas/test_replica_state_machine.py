@@ -12,10 +12,9 @@ One use case is one transaction (CC-1): a refused call (any ``DomainError``) res
 from __future__ import annotations
 
 import asyncio
-import copy
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -98,16 +97,15 @@ class ReplicaStateMachine(RuleBasedStateMachine):
         return self.world.uow.store.agents[self.agent_id]
 
     def call(self, route: str, work: Callable[[Agent], Awaitable[T]]) -> T | None:
-        """One use case, one transaction (CC-1): a refusal restores the store and must be a documented answer."""
+        """One use case, one transaction (CC-1): a refusal leaves the store as it was (its scope ends without a
+        commit, and the fake unit of work discards what it wrote) and must be a documented answer."""
         self.last = None
-        store = self.world.uow.store
-        before = copy.deepcopy(store)
+        before = repr(self.world.uow.store)
         try:
             return self.loop.run_until_complete(work(self.agent))
         except DomainError as exc:
             refused = exc
-        for f in fields(store):
-            setattr(store, f.name, getattr(before, f.name))
+        assert repr(self.world.uow.store) == before, f"{route} refused ({refused.code}) but changed the store"
         assert refused.code in REFUSALS[route], (route, refused.code, refused.message, refused.detail)
         event(f"{route}: {refused.code}")
         return None

@@ -58,10 +58,10 @@ class FakeProvider(Provider):
         self.fakes = fakes
 
     @provide(scope=Scope.REQUEST, override=True)
-    def uow(self) -> UnitOfWork:
-        uow = InMemoryUnitOfWork(self.fakes.store)
-        self.fakes.uows.append(uow)
-        return uow
+    async def uow(self) -> AsyncIterator[UnitOfWork]:
+        async with InMemoryUnitOfWork(self.fakes.store) as uow:  # the scope's end discards uncommitted work
+            self.fakes.uows.append(uow)
+            yield uow
 
     @provide(scope=Scope.APP, override=True)
     def clock(self) -> Clock:

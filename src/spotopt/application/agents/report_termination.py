@@ -14,7 +14,7 @@ from spotopt.domain.agents import notices
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import InstanceRole, TerminationReason
 from spotopt.domain.interruptions.values import EpisodeState
-from spotopt.domain.replicas.lifecycle import apply_status_report
+from spotopt.domain.replicas.status_reports import apply_status_report
 from spotopt.domain.replicas.values import ReplicaStatus
 from spotopt.domain.shared.events import DomainEvent, Severity
 from spotopt.domain.shared.ids import ClientId

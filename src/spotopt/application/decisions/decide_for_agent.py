@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spotopt.application.decisions.decision_inputs import DecisionInputs, decide_with_fallback
+from spotopt.application.decisions.estimator_fallback import record_estimator_fallback
 from spotopt.application.errors import NotFoundError
 from spotopt.application.ports.decisions import DecisionEngine, PolicyStore
 from spotopt.application.ports.system import Clock
@@ -60,7 +61,8 @@ class DecideForAgentResult:
 class DecideForAgent:
     """- DP-5: decided from server state only; a supplied placement that differs adds ``placement_mismatch``, and
       supplied prices are never read.
-    - DP-3: an engine failure falls back to the rule estimator; the request never fails because of the engine.
+    - DP-3: an engine failure falls back to the rule estimator; the request never fails because of the engine, and
+      a ``catboost`` decision that fell back records ``estimator_fallback`` (at most one per 10 min).
     - DP-14: the decision is stored (trigger ``decide_request`` or ``recommendation_request``); no command.
     - §3.6: ``will_auto_execute`` holds only in auto-switch mode for an enabled agent and an allowed move.
     """
@@ -83,8 +85,11 @@ class DecideForAgent:
         now = self._clock.now()
         policy = await self._policies.active()
         mismatch = command.supplied is not None and command.supplied.differs_from(agent)
-        inp = await self._inputs.for_agent(agent, trigger=command.trigger, now=now, placement_mismatch=mismatch)
+        inp = await self._inputs.for_agent(
+            agent, trigger=command.trigger, now=now, placement_mismatch=mismatch, features=policy.uses_models
+        )
         decision = (await decide_with_fallback(self._engine, inp, policy, now)).with_ids(new_id())
         await self._uow.decisions.add(decision)
+        await record_estimator_fallback(self._uow, decision, now)
         await self._uow.commit()
         return DecideForAgentResult(decision=decision, logical_agent_id=agent.logical_agent_id)

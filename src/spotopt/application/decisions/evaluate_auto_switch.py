@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from spotopt.application.decisions.decision_inputs import DecisionInputs, decide_with_fallback
+from spotopt.application.decisions.estimator_fallback import record_estimator_fallback
 from spotopt.application.notifications.recording import record_events
 from spotopt.application.ports.decisions import DecisionEngine, PolicyStore
 from spotopt.application.ports.system import Clock
@@ -64,6 +65,7 @@ class EvaluateAutoSwitch:
       (CM-7), CM-2 via ``plan_switch``; event ``command_created`` with notification ``switch-queued`` (pitfall 14).
     - DP-14: stored on a command, on a changed outcome against the previous evaluator decision, else hourly.
     - Pitfall 19: a move held by G1-G3 emits ``switch_limited`` at most once per agent per UTC day.
+    - DP-3: a ``catboost`` decision that fell back to the rule estimator records ``estimator_fallback``.
     """
 
     def __init__(
@@ -80,18 +82,19 @@ class EvaluateAutoSwitch:
         if agent is None:
             return EvaluateAutoSwitchResult(outcome=Outcome.SKIPPED, skip_reason="locked_or_gone")
         now = self._clock.now()
-        inp = await self._inputs.for_agent(agent, trigger=Trigger.EVALUATOR, now=now)
+        policy = await self._policies.active()
+        inp = await self._inputs.for_agent(agent, trigger=Trigger.EVALUATOR, now=now, features=policy.uses_models)
         skip = _not_evaluable(agent, inp.episode_open, inp.switch_in_flight)
         if skip is not None:
             return EvaluateAutoSwitchResult(outcome=Outcome.SKIPPED, skip_reason=skip)
-        policy = await self._policies.active()
         decision = await decide_with_fallback(self._engine, inp, policy, now)
         decision_id = new_id()
         queued = await self._queue(agent, decision, decision_id, policy, command.tick, now)
         stored = await self._store(decision, decision_id, queued)
         events = await self._events(agent, decision, queued)
         await record_events(self._uow, events, now)
-        if stored is not None or queued is not None or events:
+        fell_back = await record_estimator_fallback(self._uow, decision, now)
+        if stored is not None or queued is not None or events or fell_back:
             await self._uow.commit()
         return EvaluateAutoSwitchResult(
             outcome=Outcome.COMMAND_CREATED if queued is not None else Outcome.DECIDED,

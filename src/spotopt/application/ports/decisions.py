@@ -1,13 +1,17 @@
-"""Ports of the decisions feature: stored decisions, the decision engine and the policy store."""
+"""Ports of the decisions feature: stored decisions, the decision engine, the policy store and the models."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.decisions.inputs import DecisionInput, Trigger
-from spotopt.domain.decisions.policy import PolicyDocument
+from spotopt.domain.decisions.models import LiveModels, ModelKind, ModelManifest, ModelVersion, TrainingWindow
+from spotopt.domain.decisions.policy import CatBoostTraining, PolicyDocument
+from spotopt.domain.decisions.training import Sample
 from spotopt.domain.shared.ids import AgentId
 
 
@@ -38,3 +42,95 @@ class PolicyStore(Protocol):
     """The active decision-policy document (DP-17, DP-18); the built-in default until one is uploaded. Never raises."""
 
     async def active(self) -> PolicyDocument: ...
+
+
+class ModelRegistry(Protocol):
+    """Model versions and their live/fallback pointers (DP-19 – DP-22), fleet-wide.
+
+    Every method is atomic and durable when it returns (its own short transaction, never the caller's): a pointer
+    swap is applied whole or not at all, and per kind there is at most one ``live`` and one ``fallback`` version.
+    Raises ``ModelVersionNotFoundError`` for an unknown version and ``RuleConflictError`` (``session_rejected``,
+    ``no_fallback``, ``not_candidate``) when DP-20 forbids the change; ``UnavailableError`` when the store behind
+    it cannot be reached.
+    """
+
+    async def register_candidate(self, manifest: ModelManifest, now: datetime) -> ModelVersion:
+        """A new ``candidate`` with the next version number of its kind (DP-19).
+
+        Registering an artefact again (same kind and content hash) returns the version already registered, in
+        whatever status it has now: re-running a job registers nothing twice.
+        """
+        ...
+
+    async def activate(self, kind: ModelKind, version: int, now: datetime) -> LiveModels:
+        """DP-20: the version goes live, the previous live becomes the fallback, the previous fallback retires."""
+        ...
+
+    async def fall_back(self, kind: ModelKind, now: datetime) -> LiveModels:
+        """DP-20: the fallback goes live and the previous live retires."""
+        ...
+
+    async def reject(self, kind: ModelKind, version: int, now: datetime) -> ModelVersion:
+        """DP-13: a candidate that failed the promotion gate becomes ``rejected``."""
+        ...
+
+    async def live(self) -> dict[ModelKind, LiveModels]:
+        """The current pointers of every kind (a kind without versions maps to empty pointers)."""
+        ...
+
+    async def list_versions(self, kind: ModelKind | None = None) -> Sequence[ModelVersion]:
+        """Registered versions (of ``kind`` when given), newest registration first."""
+        ...
+
+
+class ModelArtifacts(Protocol):
+    """The model store: immutable, content-addressed artefacts (DP-19). Artefacts are data, never code."""
+
+    async def put(self, artifact: bytes, manifest: ModelManifest) -> None:
+        """Store an artefact after validating it (DP-11, DP-21): its hash is ``manifest.content_hash``, it loads as a
+        model of the manifest's kind with exactly the manifest's columns, and scores the reference row to a finite
+        value in range (the ``expected_score`` when given). Raises ``ModelInvalidError`` and stores nothing
+        otherwise. Storing the same artefact twice is a no-op.
+        """
+        ...
+
+    async def read(self, content_hash: str) -> bytes:
+        """The artefact's bytes; raises ``ArtifactMissingError`` when it is absent or fails its hash check."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedModel:
+    """A freshly fitted artefact and its manifest (``reference_row`` and ``expected_score`` filled in)."""
+
+    artifact: bytes
+    manifest: ModelManifest
+
+
+class ModelTrainer(Protocol):
+    """Fits and scores models (DP-10): fixed seed and parameters from the policy, bounded threads, no files
+    written outside the model store. Raises ``ModelInvalidError`` when an artefact cannot be scored.
+    """
+
+    async def fit(
+        self,
+        kind: ModelKind,
+        training: Sequence[Sample],
+        params: CatBoostTraining,
+        *,
+        label: str,
+        window: TrainingWindow,
+    ) -> TrainedModel: ...
+
+    async def score(self, artifact: bytes, manifest: ModelManifest, samples: Sequence[Sample]) -> list[float]:
+        """Per sample: the probability (risk) or ``ŷ`` (price), in sample order."""
+        ...
+
+
+class TrainingData(Protocol):
+    """§6.9 samples with their labels, built under PR-35 – PR-37 from data available at each sample's time.
+
+    ``samples`` returns the samples of ``kind`` with ``start <= at`` whose label window ends by ``end``. Read-only.
+    """
+
+    async def samples(self, kind: ModelKind, start: datetime, end: datetime) -> Sequence[Sample]: ...

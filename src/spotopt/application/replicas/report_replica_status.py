@@ -9,8 +9,8 @@ from spotopt.application.ports.system import Clock
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.application.replicas.access import agent_replica, lock_agent
 from spotopt.application.replicas.effects import ReplicaEffects
-from spotopt.domain.replicas.lifecycle import apply_status_report
 from spotopt.domain.replicas.replica import Replica
+from spotopt.domain.replicas.status_reports import apply_status_report
 from spotopt.domain.replicas.values import ReplicaStatus
 from spotopt.domain.shared.ids import ClientId
 

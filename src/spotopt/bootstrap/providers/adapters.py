@@ -6,7 +6,6 @@ from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spotopt.adapters.clock import SystemClock
-from spotopt.adapters.decision_engine import RulesDecisionEngine
 from spotopt.adapters.persistence.probes import SqlAlchemyDatabaseProbe, SqlAlchemyJobMonitor
 from spotopt.adapters.persistence.retention import SqlAlchemyRetentionStore
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
@@ -15,7 +14,7 @@ from spotopt.adapters.security import Sha256TokenHasher
 from spotopt.application.agents.timings import AgentTimings
 from spotopt.application.jobs.schedule import JobCatalogue
 from spotopt.application.ports.clients import TokenHasher
-from spotopt.application.ports.decisions import DecisionEngine, PolicyStore
+from spotopt.application.ports.decisions import PolicyStore
 from spotopt.application.ports.system import Clock, DatabaseProbe, JobMonitor, RetentionStore
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.application.system.authenticate import EnvAdminToken
@@ -27,7 +26,6 @@ class AdaptersProvider(Provider):
     hasher = provide(Sha256TokenHasher, provides=TokenHasher, scope=Scope.APP)
     uow = provide(SqlAlchemyUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
     retention = provide(SqlAlchemyRetentionStore, provides=RetentionStore, scope=Scope.REQUEST)
-    decision_engine = provide(RulesDecisionEngine, provides=DecisionEngine, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def policy_store(self) -> PolicyStore:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -38,8 +38,30 @@ class PoolStats:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolHistory:
+    """What the §6.9 model features need beyond the snapshot, all known at ``now``.
+
+    ``measured`` holds the pool's PR-35 prices (measured, confidence >= 0.95, no discrepancy) by bucket start;
+    ``instance_age_hours`` is set only for the pool of the instance being scored (candidate pools score 0).
+    """
+
+    measured: Mapping[datetime, Decimal] = field(default_factory=dict)
+    ondemand_price: Decimal | None = None
+    instance_age_hours: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.ondemand_price is not None and self.ondemand_price <= 0:
+            raise InvalidValueError("ondemand_price", "must be > 0")
+        if self.instance_age_hours is not None and self.instance_age_hours < 0:
+            raise InvalidValueError("instance_age_hours", "must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
-    """A catalogue pool at ``now``: availability (PR-33), price in effect (§4.4) and fleet statistics."""
+    """A catalogue pool at ``now``: availability (PR-33), price in effect (§4.4) and fleet statistics.
+
+    ``history`` is read only for engines that need model features (§6.9); the rule estimator ignores it.
+    """
 
     pool_id: str
     instance_type: str
@@ -50,6 +72,7 @@ class PoolSnapshot:
     price_observed_at: datetime | None = None
     price_confidence: Decimal | None = None
     stats: PoolStats = field(default_factory=PoolStats)
+    history: PoolHistory | None = None
 
     def __post_init__(self) -> None:
         if self.price is not None and self.price <= 0:

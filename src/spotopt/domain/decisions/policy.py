@@ -72,12 +72,16 @@ class EstimatorBudgets:
 
 @dataclass(frozen=True, slots=True)
 class CatBoostTraining:
-    """DP-10 fixed training parameters (M18 ranges; the seed is any integer)."""
+    """DP-10 fixed training parameters (M18 ranges; the seed is any integer).
 
-    iterations: int = 500
-    depth: int = 6
+    The defaults are the shallow, strongly regularised trees that did best on the calibration part of the public
+    traces (``bench/ml/risk_f1.py``; docs/benchmarks.md).
+    """
+
+    iterations: int = 300
+    depth: int = 4
     learning_rate: Decimal = Decimal("0.05")
-    l2_leaf_reg: Decimal = Decimal(3)
+    l2_leaf_reg: Decimal = Decimal(10)
     seed: int = 42
     thread_count: int = 2
 
@@ -129,6 +133,11 @@ class PolicyDocument:
             raise InvalidValueError("notes", f"must be at most {MAX_NOTES_LENGTH} characters")
         if not self.policy_version:
             raise InvalidValueError("policy_version", "must not be empty")
+
+    @property
+    def uses_models(self) -> bool:
+        """Whether decisions need the §6.9 model features (the ``catboost`` engine)."""
+        return self.engine_kind is EngineKind.CATBOOST
 
     def priority_for(self, motive: str) -> int:
         """Priority of an evaluator command for a motive (``savings``, ``risk``, ``return_to_spot``)."""

@@ -1,4 +1,5 @@
-"""Replica lifecycle (domain §2.4, §3.3): table-driven transitions for agent reports, claims, retirement.
+"""Replica lifecycle (domain §2.4, §3.3): the transitions of a replica (attach, ready, claim, fail, retire, promote)
+and the ``Transition`` they return; agent status reports pick one through the table in ``status_reports``.
 
 Every function mutates the replica only when it returns an ``applied`` transition; ``noop`` and ``conflict``
 leave it untouched. The returned flags name the effects outside the replica that the use case must apply.
@@ -6,7 +7,6 @@ leave it untouched. The returned flags name the effects outside the replica that
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -33,6 +33,8 @@ EVENT_FAILED = "replica_failed"
 EVENT_LAUNCH_MAY_BE_RUNNING = "replica_launch_may_be_running"
 
 ABSORBING = frozenset({ReplicaStatus.PROMOTED, ReplicaStatus.TERMINATED, ReplicaStatus.FAILED})
+# The rule cited when a terminal replica refuses a change.
+REFUSING_RULE = {ReplicaStatus.PROMOTED: "L15", ReplicaStatus.FAILED: "L15", ReplicaStatus.TERMINATED: "L13"}
 
 
 class Outcome(StrEnum):
@@ -93,7 +95,7 @@ class Transition:
             raise self.conflict.error()
 
 
-def _noop(replica: Replica, rule: str) -> Transition:
+def noop(replica: Replica, rule: str) -> Transition:
     return Transition(Outcome.NOOP, rule, replica.status, replica.status)
 
 
@@ -103,7 +105,7 @@ def refused(replica: Replica, rule: str, to: str, reason: str, code: str = INVAL
     return Transition(Outcome.CONFLICT, rule, replica.status, replica.status, conflict=conflict)
 
 
-def _stamp(replica: Replica, name: str, now: datetime) -> None:
+def stamp(replica: Replica, name: str, now: datetime) -> None:
     """RP-2: every lifecycle timestamp is written once."""
     if getattr(replica, name) is None:
         setattr(replica, name, now)
@@ -113,17 +115,17 @@ def _mark_ready(replica: Replica, now: datetime) -> None:
     replica.status = ReplicaStatus.READY
     replica.sync_status = SyncStatus.SYNCED
     replica.state_transfer_progress = Decimal(100)
-    _stamp(replica, "ready_at", now)
+    stamp(replica, "ready_at", now)
 
 
-def _attach(replica: Replica, instance_id: InstanceId, to: ReplicaStatus, now: datetime) -> Transition:
+def attach(replica: Replica, instance_id: InstanceId, to: ReplicaStatus, now: datetime) -> Transition:
     """L4 (→ syncing) and L5 (→ ready, L4 + L7)."""
     previous = replica.status
     replica.instance_id = instance_id
     replica.status = ReplicaStatus.SYNCING
     replica.sync_status = SyncStatus.SYNCING
-    _stamp(replica, "launched_at", now)
-    _stamp(replica, "sync_started_at", now)
+    stamp(replica, "launched_at", now)
+    stamp(replica, "sync_started_at", now)
     if to is ReplicaStatus.READY:
         _mark_ready(replica, now)
         return Transition(
@@ -147,102 +149,6 @@ def become_ready(replica: Replica, now: datetime) -> Transition:
     return Transition(Outcome.APPLIED, "L7", previous, replica.status, attempt_promotion=True, events=(EVENT_READY,))
 
 
-@dataclass(frozen=True, slots=True)
-class _Report:
-    replica: Replica
-    reported: ReplicaStatus
-    instance_id: InstanceId | None
-    error_message: str | None
-    now: datetime
-
-
-def _report_attach(r: _Report) -> Transition:
-    if r.instance_id is None:
-        return refused(r.replica, "L4", r.reported, "instance_id_required")
-    return _attach(r.replica, r.instance_id, r.reported, r.now)
-
-
-def _report_failed(r: _Report) -> Transition:
-    return fail(r.replica, r.error_message or REPORTED_FAILED, r.now)
-
-
-def _report_terminated(r: _Report) -> Transition:
-    """L12: the agent says the replica's instance is gone (confirmed)."""
-    replica, previous = r.replica, r.replica.status
-    replica.status = ReplicaStatus.TERMINATED
-    replica.termination_reason = replica.termination_reason or "reported"
-    _stamp(replica, "terminated_at", r.now)
-    _stamp(replica, "termination_confirmed_at", r.now)
-    return Transition(
-        Outcome.APPLIED, "L12", previous, replica.status, instance_terminated=replica.instance_id is not None
-    )
-
-
-def _report_confirm(r: _Report) -> Transition:
-    """L13: confirmation of an already terminated replica (once)."""
-    if r.replica.termination_confirmed_at is not None:
-        return _noop(r.replica, "L13")
-    r.replica.termination_confirmed_at = r.now
-    status = r.replica.status
-    return Transition(Outcome.APPLIED, "L13", status, status, instance_terminated=r.replica.instance_id is not None)
-
-
-def _report_syncing_again(r: _Report) -> Transition:
-    """L16, except that an ``initializing`` sub-state still starts syncing (sync sub-state table)."""
-    if r.replica.sync_status is SyncStatus.INITIALIZING:
-        r.replica.sync_status = SyncStatus.SYNCING
-        return Transition(Outcome.APPLIED, "L6", r.replica.status, r.replica.status)
-    return _noop(r.replica, "L16")
-
-
-def _already(rule: str) -> Callable[[_Report], Transition]:
-    return lambda r: _noop(r.replica, rule)
-
-
-_S = ReplicaStatus
-_STATUS_TABLE: dict[tuple[ReplicaStatus, ReplicaStatus], Callable[[_Report], Transition]] = {
-    (_S.LAUNCHING, _S.LAUNCHING): _already("L16"),
-    (_S.LAUNCHING, _S.SYNCING): _report_attach,
-    (_S.LAUNCHING, _S.READY): _report_attach,
-    (_S.LAUNCHING, _S.FAILED): _report_failed,
-    (_S.LAUNCHING, _S.TERMINATED): _report_terminated,
-    (_S.SYNCING, _S.LAUNCHING): _already("L16"),
-    (_S.SYNCING, _S.SYNCING): _report_syncing_again,
-    (_S.SYNCING, _S.READY): lambda r: become_ready(r.replica, r.now),
-    (_S.SYNCING, _S.FAILED): _report_failed,
-    (_S.SYNCING, _S.TERMINATED): _report_terminated,
-    (_S.READY, _S.LAUNCHING): _already("L16"),
-    (_S.READY, _S.SYNCING): _already("L16"),
-    (_S.READY, _S.READY): _already("L16"),
-    (_S.READY, _S.FAILED): _report_failed,
-    (_S.READY, _S.TERMINATED): _report_terminated,
-    (_S.TERMINATED, _S.TERMINATED): _report_confirm,
-    (_S.PROMOTED, _S.PROMOTED): _already("L15"),
-    (_S.FAILED, _S.FAILED): _already("L15"),
-}
-
-# Rule cited when a (from, reported) pair is missing from the table.
-_REFUSING_RULE = {_S.PROMOTED: "L15", _S.FAILED: "L15", _S.TERMINATED: "L13"}
-
-
-def apply_status_report(
-    replica: Replica,
-    reported_status: ReplicaStatus,
-    *,
-    instance_id: InstanceId | None = None,
-    error_message: str | None = None,
-    now: datetime,
-) -> Transition:
-    """§3.3 L4/L5/L7/L9/L10/L12/L13/L15/L16: an agent's status report (R6); pairs not in the table conflict."""
-    if instance_id is not None and replica.instance_id not in (None, instance_id) and replica.status not in ABSORBING:
-        return refused(replica, "RP-3", reported_status, "instance_id_differs", INSTANCE_ID_CONFLICT)
-    handler = _STATUS_TABLE.get((replica.status, reported_status))
-    if handler is None:
-        rule = _REFUSING_RULE.get(replica.status, "L14")
-        return refused(replica, rule, reported_status, f"{replica.status} does not accept {reported_status}")
-    return handler(_Report(replica, reported_status, instance_id or replica.instance_id, error_message, now))
-
-
 def attach_instance(
     replica: Replica, instance_id: str, status: ReplicaStatus = ReplicaStatus.SYNCING, *, now: datetime
 ) -> Transition:
@@ -256,12 +162,12 @@ def attach_instance(
     if replica.instance_id is None:
         if replica.status is not ReplicaStatus.LAUNCHING:
             return refused(replica, "L4", status, "only a launch request takes an instance id")
-        return _attach(replica, InstanceId(instance_id), status, now)
+        return attach(replica, InstanceId(instance_id), status, now)
     if replica.instance_id != instance_id:
         return refused(replica, "RP-3", status, "replica already has another instance id", INSTANCE_ID_CONFLICT)
     if replica.status is ReplicaStatus.SYNCING and status is ReplicaStatus.READY:
         return become_ready(replica, now)
-    return _noop(replica, "L15" if replica.status is ReplicaStatus.PROMOTED else "L16")
+    return noop(replica, "L15" if replica.status is ReplicaStatus.PROMOTED else "L16")
 
 
 def claim_launch(replica: Replica, now: datetime) -> Transition:
@@ -276,14 +182,14 @@ def claim_launch(replica: Replica, now: datetime) -> Transition:
 def fail(replica: Replica, reason: str, now: datetime) -> Transition:
     """L9 (``launching``) / L10 (``syncing``, ``ready``); ``interrupted`` (EP-7) sends the instance to I10, else I9."""
     if replica.status is ReplicaStatus.FAILED:
-        return _noop(replica, "L15")
+        return noop(replica, "L15")
     if replica.status in ABSORBING:
-        rule = _REFUSING_RULE[replica.status]
+        rule = REFUSING_RULE[replica.status]
         return refused(replica, rule, ReplicaStatus.FAILED, "replica is terminal", REPLICA_TERMINAL)
     previous = replica.status
     replica.status = ReplicaStatus.FAILED
     replica.failure_reason = reason
-    _stamp(replica, "failed_at", now)
+    stamp(replica, "failed_at", now)
     kept = None
     if replica.instance_id is not None:
         kept = KeptReason.AWAITING_TERMINATION if reason == INTERRUPTED else KeptReason.TERMINATION_REQUESTED
@@ -296,7 +202,7 @@ def fail(replica: Replica, reason: str, now: datetime) -> Transition:
 def retire(replica: Replica, reason: RetireReason, now: datetime, *, episode_open: bool = False) -> Transition:
     """L11: retire a non-terminal replica; RP-7 spares an open episode's replica from mode changes and upkeep."""
     if replica.status is ReplicaStatus.TERMINATED:
-        return _noop(replica, "L11")
+        return noop(replica, "L11")
     if replica.status in ABSORBING:
         return refused(replica, "L11", ReplicaStatus.TERMINATED, "replica is terminal", REPLICA_TERMINAL)
     if episode_open and replica.episode_id is not None and reason in _SPARED_BY_OPEN_EPISODE:
@@ -306,7 +212,7 @@ def retire(replica: Replica, reason: RetireReason, now: datetime, *, episode_ope
     previous = replica.status
     replica.status = ReplicaStatus.TERMINATED
     replica.termination_reason = str(reason)
-    _stamp(replica, "terminated_at", now)
+    stamp(replica, "terminated_at", now)
     kept = KeptReason.TERMINATION_REQUESTED if replica.instance_id is not None else None
     return Transition(Outcome.APPLIED, "L11", previous, replica.status, instance_kept_reason=kept, events=events)
 
@@ -314,12 +220,12 @@ def retire(replica: Replica, reason: RetireReason, now: datetime, *, episode_ope
 def promote(replica: Replica, kind: PromotionKind, now: datetime) -> Transition:
     """L14: the replica part of the promotion transaction (§3.7.3 step 1); a repeat returns the first result."""
     if replica.status is ReplicaStatus.PROMOTED:
-        return _noop(replica, "L14")
+        return noop(replica, "L14")
     expected = ReplicaStatus.READY if kind is PromotionKind.READY else ReplicaStatus.SYNCING
     if replica.status is not expected or replica.instance_id is None:
         return refused(replica, "L14", ReplicaStatus.PROMOTED, f"not promotable as {kind}", REPLICA_NOT_PROMOTABLE)
     previous = replica.status
     replica.status = ReplicaStatus.PROMOTED
     replica.degraded_promotion = kind is PromotionKind.DEGRADED
-    _stamp(replica, "promoted_at", now)
+    stamp(replica, "promoted_at", now)
     return Transition(Outcome.APPLIED, "L14", previous, replica.status)

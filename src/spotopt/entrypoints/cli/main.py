@@ -15,6 +15,8 @@ from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.database import downgrade_database, new_migration, upgrade_database
 from spotopt.bootstrap.settings import Settings
 from spotopt.domain.shared.errors import DomainError
+from spotopt.entrypoints.cli.replay import replay_command
+from spotopt.entrypoints.cli.simulate import simulate
 from spotopt.entrypoints.running import run_in_new_scope
 
 U = TypeVar("U")
@@ -120,6 +122,9 @@ def _ensure_schema(settings: Settings) -> None:
     if settings.is_embedded_database and settings.auto_migrate:
         upgrade_database(settings)
 
+
+cli.add_command(replay_command)
+cli.add_command(simulate)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()
