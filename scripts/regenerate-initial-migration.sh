@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Until the first release, the schema lives in one initial migration regenerated from the table declarations.
+# Until the first release, the schema lives in one initial migration regenerated from the declarative models.
 # The new file is generated into a scratch copy first, so a failing import never leaves the project without one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 versions=src/spotopt/adapters/persistence/migrations/versions
-.venv/bin/python -c "import spotopt.adapters.persistence.tables" # fail early, before touching anything
+.venv/bin/python -c "import spotopt.adapters.persistence.models.metadata" # fail early, before touching anything
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/old"

@@ -16,8 +16,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.testing import TestClient
 from sqlalchemy import Engine, create_engine, select
 
-import spotopt.adapters.persistence.tables  # noqa: F401 - declares every table on the metadata
-from spotopt.adapters.persistence.schema import metadata
+from spotopt.adapters.persistence.models.metadata import metadata
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.shared.ids import ClientId
 from spotopt.entrypoints.http.auth import admin_guard, client_guard

@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spotopt.adapters.persistence import tables as t
+from spotopt.adapters.persistence.models.agents import InstanceModel
+from spotopt.adapters.persistence.models.base import table_of
+from spotopt.adapters.persistence.models.commands import CommandModel
+from spotopt.adapters.persistence.models.interruptions import EpisodeModel
+from spotopt.adapters.persistence.models.ledger import LedgerEntryModel
+from spotopt.adapters.persistence.models.notifications import NotificationModel, SystemEventModel
+from spotopt.adapters.persistence.models.pricing import PricingReportModel
+from spotopt.adapters.persistence.models.replicas import ReplicaModel
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents.values import InstanceRole, TerminationReason
 from spotopt.domain.commands.values import CommandStatus
@@ -24,7 +31,7 @@ from spotopt.domain.replicas.values import ReplicaStatus
 from spotopt.domain.shared.events import Severity
 from spotopt.domain.shared.ids import AgentId, ClientId, InstanceId
 from spotopt.domain.shared.pools import Mode
-from tests.factories.agents import make_agent, make_instance
+from tests.factories.agents import make_agent, make_client, make_instance
 from tests.factories.commands import make_command
 from tests.factories.notifications import make_notification
 from tests.factories.replicas import make_episode, make_replica
@@ -103,7 +110,10 @@ async def _lifecycles(uow: UnitOfWork) -> list[Case]:
 
 
 async def _ledger(uow: UnitOfWork) -> list[Case]:
-    """Closed entries older than 400 days go only when their day has a final snapshot."""
+    """Closed entries older than 400 days go only when their day has a final snapshot.
+
+    An instance stays while a ledger entry names it (the entries' foreign key), even terminated long ago.
+    """
     final_day, provisional_day, bare_day = (ago(401).date(), ago(402).date(), ago(403).date())
     rows = [
         ("l-open", ago(500), None, True),
@@ -112,11 +122,27 @@ async def _ledger(uow: UnitOfWork) -> list[Case]:
         ("l-no-snapshot-day", ago(403, hours=1), ago(403), True),
         ("l-final-399d", ago(399, hours=1), ago(399), True),
     ]
-    await uow.ledger.save([_entry(key, start, end) for key, start, end, _ in rows])
+    entries = [_entry(key, start, end) for key, start, end, _ in rows]
+    for e in entries:
+        await uow.instances.add(make_instance(AGENT.agent_id, CLIENT, instance_id=e.instance_id))
+    booked = InstanceId("i-gone-401d-booked")
+    await uow.instances.add(
+        make_instance(
+            AGENT.agent_id, CLIENT, instance_id=booked, role=InstanceRole.TERMINATED, terminated_at=ago(401),
+            termination_reason=TerminationReason.REPORTED,
+        )
+    )  # fmt: skip
+    kept_entry = _entry("l-booked-399d", ago(399, hours=2), ago(399, hours=1))
+    kept_entry.instance_id = booked
+    await uow.ledger.save([*entries, kept_entry])
     for day, final in ((final_day, True), (provisional_day, False), (ago(399).date(), True)):
         await uow.snapshots.add_daily(SavingsDailySnapshot.of(CLIENT, DailySavings(day=day), final=final, now=NOW))
     assert bare_day not in (final_day, provisional_day)
-    return [Case("ledger", key, kept) for key, _, _, kept in rows]
+    return (
+        [Case("ledger", key, kept) for key, _, _, kept in rows]
+        + [Case("ledger", kept_entry.entry_id, True), Case("instances", booked, True)]
+        + [Case("instances", e.instance_id, True) for e in entries]
+    )
 
 
 async def _messages(uow: UnitOfWork) -> list[Case]:
@@ -152,10 +178,17 @@ async def _reports(uow: UnitOfWork) -> list[Case]:
     return [Case("reports", key, kept) for key, _, kept in rows]
 
 
+async def _owners(uow: UnitOfWork) -> list[Case]:
+    """The client and agent every case belongs to (their foreign keys)."""
+    await uow.clients.add(make_client(client_id=CLIENT))
+    await uow.agents.add(AGENT)
+    return []
+
+
 async def seed(uow: UnitOfWork) -> list[Case]:
     """Store every case through the ports and commit; returns what must survive a cleanup at ``NOW``."""
     cases: list[Case] = []
-    for part in (_commands, _lifecycles, _ledger, _messages, _reports):
+    for part in (_owners, _commands, _lifecycles, _ledger, _messages, _reports):
         cases += await part(uow)
         await uow.commit()
     return cases
@@ -176,14 +209,14 @@ def survivors_in_memory(store: InMemoryStore) -> dict[str, set[str]]:
 
 async def survivors_in_database(session: AsyncSession) -> dict[str, set[str]]:
     columns: dict[str, Any] = {
-        "commands": t.commands.c.command_id,
-        "episodes": t.episodes.c.episode_id,
-        "replicas": t.replicas.c.replica_id,
-        "instances": t.instances.c.instance_id,
-        "ledger": t.ledger_entries.c.entry_id,
-        "notifications": t.notifications.c.notification_id,
-        "events": t.system_events.c.message,
-        "reports": t.pricing_reports.c.report_id,
+        "commands": table_of(CommandModel).c.command_id,
+        "episodes": table_of(EpisodeModel).c.episode_id,
+        "replicas": table_of(ReplicaModel).c.replica_id,
+        "instances": table_of(InstanceModel).c.instance_id,
+        "ledger": table_of(LedgerEntryModel).c.entry_id,
+        "notifications": table_of(NotificationModel).c.notification_id,
+        "events": table_of(SystemEventModel).c.message,
+        "reports": table_of(PricingReportModel).c.report_id,
     }
     return {kind: set((await session.execute(select(column))).scalars()) for kind, column in columns.items()}
 

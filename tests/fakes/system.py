@@ -55,6 +55,7 @@ class InMemoryRetentionStore(InMemoryRepository):
         s = self.store
         final_days = {key for key, snapshot in s.daily_snapshots.items() if snapshot.final}
         priced_pools = {pool_id for pool_id, _ in s.buckets}
+        booked = {(e.client_id, e.instance_id) for e in s.ledger.values()}
         ended = {
             ReplicaStatus.PROMOTED: "promoted_at",
             ReplicaStatus.TERMINATED: "terminated_at",
@@ -85,7 +86,12 @@ class InMemoryRetentionStore(InMemoryRepository):
             ),
             RetentionRule.TERMINATED_INSTANCES: (
                 s.instances,
-                lambda i: i.role is InstanceRole.TERMINATED and before(i.terminated_at),
+                # An instance a ledger entry names stays until the entry goes (the SQL schema's foreign key).
+                lambda i: (
+                    i.role is InstanceRole.TERMINATED
+                    and before(i.terminated_at)
+                    and (i.client_id, i.instance_id) not in booked
+                ),
             ),
             RetentionRule.UNATTACHED_SIGHTINGS: (s.sightings, lambda w: before(w.last_seen_at)),
             RetentionRule.CLOSED_LEDGER_ENTRIES: (

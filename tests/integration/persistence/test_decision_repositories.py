@@ -18,11 +18,17 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
+from spotopt.adapters.persistence.models.agents import AgentModel
+from spotopt.adapters.persistence.models.base import table_of
+from spotopt.adapters.persistence.models.clients import ClientModel
+from spotopt.adapters.persistence.models.commands import CommandModel
+from spotopt.adapters.persistence.models.decisions import DecisionModel
+from spotopt.adapters.persistence.models.interruptions import EpisodeModel, SignalModel
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.application.decisions.decision_inputs import rules_decision
 from spotopt.application.ports.uow import UnitOfWork
+from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import Liveness
 from spotopt.domain.commands.values import CommandOrigin, CommandStatus
 from spotopt.domain.decisions.decision import Action, Decision
@@ -30,16 +36,34 @@ from spotopt.domain.decisions.estimation import PoolSnapshot, PoolStats
 from spotopt.domain.decisions.inputs import DecisionInput, Trigger, Verdict
 from spotopt.domain.decisions.policy import PolicyDocument
 from spotopt.domain.interruptions.values import EpisodeState, SignalKind
-from spotopt.domain.shared.ids import AgentId
+from spotopt.domain.shared.ids import AgentId, ClientId, CommandId
 from spotopt.domain.shared.pools import Mode
 from tests import services
-from tests.factories.decisions import CHEAP, CURRENT, NOW, OTHER, add_signal, make_agent, make_command, open_episode
+from tests.factories.agents import make_client
+from tests.factories.decisions import (
+    CHEAP,
+    CLIENT,
+    CURRENT,
+    NOW,
+    OTHER,
+    add_signal,
+    make_agent,
+    make_command,
+    open_episode,
+)
 from tests.fakes.store import InMemoryStore
 from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
 
 D = Decimal
-_TABLES = [t.decisions, t.signals, t.commands, t.episodes, t.agents]
+_TABLES = [
+    table_of(DecisionModel),
+    table_of(SignalModel),
+    table_of(CommandModel),
+    table_of(EpisodeModel),
+    table_of(AgentModel),
+    table_of(ClientModel),
+]
 Fresh = Callable[[], Awaitable[UnitOfWork]]
 
 
@@ -86,6 +110,14 @@ async def fresh(request: pytest.FixtureRequest, database_url: str) -> AsyncItera
     await engine.dispose()
 
 
+async def owners(uow: UnitOfWork, *agents: Agent, clients: tuple[str, ...] = (CLIENT,)) -> None:
+    """The clients and agents the rows of a test name (their foreign keys), in the same transaction."""
+    for client_id in clients:
+        await uow.clients.add(make_client(client_id=ClientId(client_id)))
+    for agent in agents:
+        await uow.agents.add(agent)
+
+
 def snapshot(pool_id: str, price: str) -> PoolSnapshot:
     az = pool_id.rpartition(".")[2]
     stats = PoolStats(t7=1, t30=2, r24=1, r7=1)
@@ -109,7 +141,9 @@ def make_decision(trigger: Trigger = Trigger.DECIDE_REQUEST, minutes: int = 0, *
 async def test_dp14_stored_decision_reads_back_field_for_field(fresh: Fresh) -> None:
     decision = dataclasses.replace(make_decision(), command_id="c-1")
     uow = await fresh()
-    await uow.decisions.add(decision)
+    await uow.decisions.add(decision)  # before the agent and the command it names: the flush orders them
+    await owners(uow, make_agent())
+    await uow.commands.add(make_command(make_agent(), command_id=CommandId("c-1")))
     await uow.commit()
 
     loaded = await (await fresh()).decisions.get(str(decision.decision_id))
@@ -123,6 +157,7 @@ async def test_dp14_stored_decision_reads_back_field_for_field(fresh: Fresh) -> 
 
 async def test_dp14_latest_for_agent_by_time_and_trigger(fresh: Fresh) -> None:
     uow = await fresh()
+    await owners(uow, make_agent(), make_agent(agent_id=AgentId("agent-2")))
     for decision in (
         make_decision(Trigger.EVALUATOR, 0),
         make_decision(Trigger.EVALUATOR, 5),
@@ -152,8 +187,19 @@ async def test_ep8_fleet_stats_count_distinct_instances_per_window_fleet_wide(fr
         ("i-00000000000000004", timedelta(days=31)),  # outside 30 d
         ("i-00000000000000005", timedelta(minutes=-1)),  # after now: not yet known
     ]
-    for index, (instance, age) in enumerate(notices):
-        await add_signal(uow, CHEAP, instance_id=instance, received_at=NOW - age, client_id=f"client-{index}")
+    reporters = [make_agent(agent_id=AgentId(f"agent-{i}"), client_id=ClientId(f"client-{i}")) for i in range(6)]
+    await owners(
+        uow,
+        *reporters,
+        make_agent(agent_id=AgentId("agent-x"), client_id=ClientId("client-elsewhere")),
+        make_agent(agent_id=AgentId("agent-elsewhere"), client_id=ClientId("client-elsewhere")),
+        clients=(*(r.client_id for r in reporters), "client-elsewhere"),
+    )
+    for reporter, (instance, age) in zip(reporters, notices, strict=True):
+        await add_signal(
+            uow, CHEAP, instance_id=instance, received_at=NOW - age, agent_id=reporter.agent_id,
+            client_id=reporter.client_id,
+        )  # fmt: skip
     await add_signal(uow, CHEAP, kind=SignalKind.REBALANCE, instance_id=None, agent_id="agent-x")
     await add_signal(uow, CHEAP, kind=SignalKind.REBALANCE, instance_id=None, agent_id="agent-x")
     await add_signal(uow, CHEAP, kind=SignalKind.REBALANCE, received_at=NOW - timedelta(days=2))
@@ -177,6 +223,7 @@ async def test_s6_2_switch_activity_counts_unfailed_non_emergency_deliveries(fre
         return NOW - timedelta(hours=hours)
 
     uow = await fresh()
+    await owners(uow, agent, other)
     for command in (
         make_command(agent, status=CommandStatus.COMPLETED, delivered_at=at(30), completed_at=at(29)),
         make_command(agent, status=CommandStatus.DELIVERED, delivered_at=at(2)),
@@ -220,8 +267,7 @@ async def test_s7_2_evaluable_agents_filter_and_page_by_agent_id(fresh: Fresh) -
     }
     agents["agent-9"].delete(NOW)
     uow = await fresh()
-    for agent in agents.values():
-        await uow.agents.add(agent)
+    await owners(uow, *agents.values())
     await uow.episodes.add(open_episode(agents["agent-6"]))
     closed = open_episode(agents["agent-2"])
     closed.close(EpisodeState.CLEARED, NOW, "rebalance_expired")

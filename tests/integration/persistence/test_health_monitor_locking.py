@@ -16,6 +16,7 @@ from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import Liveness
 from spotopt.domain.shared.ids import AgentId, ClientId
 from tests import services
+from tests.factories.agents import make_client
 from tests.http_app import make_settings, reset_database
 
 CLIENT = ClientId("client-1")
@@ -31,6 +32,7 @@ async def test_cc4_the_monitor_skips_an_agent_locked_by_a_request_and_takes_it_n
     now = datetime.now(UTC)
     async with sessionmaker() as session:
         uow = SqlAlchemyUnitOfWork(session)
+        await uow.clients.add(make_client(client_id=CLIENT))
         await uow.agents.add(
             Agent(
                 agent_id=AgentId("agent-1"),

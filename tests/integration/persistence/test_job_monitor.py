@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
-from spotopt.adapters.persistence.job_runs import SqlAlchemyJobRuns
-from spotopt.adapters.persistence.probes import SqlAlchemyJobMonitor
+from spotopt.adapters.persistence.repositories.system import SqlAlchemyJobMonitor, SqlAlchemyJobRuns
 from spotopt.application.jobs.names import JobName, RunStatus
 from spotopt.application.jobs.schedule import JobSpec, Schedule
 from tests import services

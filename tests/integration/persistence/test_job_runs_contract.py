@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
-from spotopt.adapters.persistence.job_runs import SqlAlchemyJobRuns
+from spotopt.adapters.persistence.repositories.system import SqlAlchemyJobRuns
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.application.jobs.names import RunStatus
 from spotopt.application.ports.agents import StaleAgent
@@ -21,6 +21,7 @@ from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.values import Lifecycle, Liveness
 from spotopt.domain.shared.ids import AgentId, ClientId
 from tests import services
+from tests.factories.agents import make_client
 from tests.fakes.store import InMemoryStore
 from tests.fakes.system import InMemoryJobRuns
 from tests.fakes.uow import InMemoryUnitOfWork
@@ -148,12 +149,16 @@ async def test_domain_a7_stale_online_agents_are_listed_oldest_first_with_the_he
 
 
 async def _save(backend: Backend, agents: list[Agent]) -> None:
+    """The agents and their client (the agents' foreign key), in one transaction."""
+    client = make_client(client_id=ClientId("client-1"))
     if backend.sessionmaker is None:
+        await backend.uow(None).clients.add(client)
         for agent in agents:
             await backend.uow(None).agents.add(agent)
         return
     async with backend.sessionmaker() as session:
         uow = backend.uow(session)
+        await uow.clients.add(client)
         for agent in agents:
             await uow.agents.add(agent)
         await uow.commit()

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
-from spotopt.adapters.persistence.retention import SqlAlchemyRetentionStore
+from spotopt.adapters.persistence.models.metadata import metadata
+from spotopt.adapters.persistence.repositories.retention import SqlAlchemyRetentionStore
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.application.errors import ConflictError
 from spotopt.application.ledger.accrue_ledger import AccrueLedger, AccrueLedgerCommand
@@ -40,7 +40,7 @@ from spotopt.domain.ledger.entry import CloseReason as Reason
 from spotopt.domain.ledger.entry import LedgerEntry, LedgerPrice
 from spotopt.domain.ledger.savings import DailySavings, MonthlySavings, SavingsHours
 from spotopt.domain.ledger.snapshots import ClientGrowthSnapshot, SavingsDailySnapshot, SavingsMonthlySnapshot
-from spotopt.domain.pricing.market import OnDemandPrice
+from spotopt.domain.pricing.market import OnDemandPrice, SpotPool
 from spotopt.domain.shared.ids import AgentId, ClientId, InstanceId
 from tests import services
 from tests.factories.agents import make_agent, make_client, make_instance
@@ -56,11 +56,6 @@ from tests.fakes.system import FixedClock, InMemoryRetentionStore
 from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
 
-_TABLES = [
-    t.ledger_entries, t.commands, t.savings_daily, t.savings_monthly, t.client_growth_daily, t.clients, t.switches,
-    t.episodes, t.system_events, t.notifications, t.pricing_reports, t.replicas, t.instances, t.agents,
-    t.price_buckets, t.ondemand_prices,
-]  # fmt: skip
 CLIENT = ClientId("client-ledger")
 AGENT_1, AGENT_2, AGENT_3 = AgentId("agent-1"), AgentId("agent-2"), AgentId("agent-3")
 
@@ -126,12 +121,31 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
         return
     engine = create_engine(database_url)
     async with engine.begin() as conn:
-        for table in _TABLES:
+        for table in reversed(metadata.sorted_tables):
             await conn.execute(delete(table))
     sql = Backend(engine=engine)
     yield sql
     await sql.close()
     await engine.dispose()
+
+
+async def owners(uow: UnitOfWork, *agents: tuple[ClientId, AgentId], clients: tuple[ClientId, ...] = (CLIENT,)) -> None:
+    """The clients and agents the rows of a test name (their foreign keys)."""
+    for client_id in clients:
+        await uow.clients.add(make_client(client_id=client_id))
+    for client_id, agent_id in agents:
+        await uow.agents.add(make_agent(client_id, agent_id=agent_id, logical_agent_id=f"web-{agent_id}"))
+
+
+async def save_entries(uow: UnitOfWork, entries: list[LedgerEntry]) -> None:
+    """Ledger entries with the clients, agents and instances they name."""
+    await owners(
+        uow, *dict.fromkeys((e.client_id, e.agent_id) for e in entries), clients=tuple({e.client_id for e in entries})
+    )
+    named = {(e.client_id, e.instance_id): e for e in entries}
+    for (client_id, instance_id), e in named.items():
+        await uow.instances.add(make_instance(e.agent_id, client_id, instance_id=instance_id))
+    await uow.ledger.save(entries)
 
 
 def entry(agent: AgentId, instance: str, start: Any, end: Any = None, client: ClientId = CLIENT) -> LedgerEntry:
@@ -149,13 +163,14 @@ def entry(agent: AgentId, instance: str, start: Any, end: Any = None, client: Cl
 
 async def test_open_entries_for_agent_lists_only_that_agents_open_entries(backend: Backend) -> None:
     uow = await backend.fresh()
-    await uow.ledger.save(
+    await save_entries(
+        uow,
         [
             entry(AGENT_1, "i-0000000b", at(10, 1)),
             entry(AGENT_1, "i-0000000a", at(10, 2)),
             entry(AGENT_1, "i-0000000c", at(10, 1), at(10, 3)),
             entry(AGENT_2, "i-0000000d", at(10, 1)),
-        ]
+        ],
     )
     await uow.commit()
 
@@ -168,13 +183,14 @@ async def test_open_entries_for_agent_lists_only_that_agents_open_entries(backen
 
 async def test_agents_with_open_entries_pages_by_agent_id(backend: Backend) -> None:
     uow = await backend.fresh()
-    await uow.ledger.save(
+    await save_entries(
+        uow,
         [
             entry(AGENT_3, "i-00000003", at(10)),
             entry(AGENT_1, "i-00000001", at(10)),
             entry(AGENT_1, "i-00000011", at(10)),
             entry(AGENT_2, "i-00000002", at(9), at(10)),
-        ]
+        ],
     )
     await uow.commit()
 
@@ -190,7 +206,8 @@ async def test_entries_for_day_are_the_closed_ones_started_in_it_and_the_open_on
     backend: Backend,
 ) -> None:
     uow = await backend.fresh()
-    await uow.ledger.save(
+    await save_entries(
+        uow,
         [
             entry(AGENT_1, "i-0000000a", at(9, 20), at(10)),  # yesterday's
             entry(AGENT_1, "i-0000000a", at(10), at(10, 9)),  # in the day
@@ -198,7 +215,7 @@ async def test_entries_for_day_are_the_closed_ones_started_in_it_and_the_open_on
             entry(AGENT_2, "i-0000000c", at(8)),  # open since before the day (accrual behind)
             entry(AGENT_2, "i-0000000d", at(11)),  # open, starts at the day's end
             entry(AGENT_3, "i-0000000e", at(10, 1), at(10, 2), client=ClientId("other")),
-        ]
+        ],
     )
     await uow.commit()
 
@@ -213,7 +230,10 @@ async def test_entries_for_day_are_the_closed_ones_started_in_it_and_the_open_on
 
 async def test_agents_with_live_commands_skips_agents_with_only_terminal_commands(backend: Backend) -> None:
     uow = await backend.fresh()
-    agents = {a: make_agent(CLIENT, agent_id=a) for a in (AGENT_1, AGENT_2, AGENT_3)}
+    agents = {a: make_agent(CLIENT, agent_id=a, logical_agent_id=f"web-{a}") for a in (AGENT_1, AGENT_2, AGENT_3)}
+    await uow.clients.add(make_client(client_id=CLIENT))
+    for agent in agents.values():
+        await uow.agents.add(agent)
     await uow.commands.add(make_command(agents[AGENT_1], command_id="c1"))
     await uow.commands.add(make_command(agents[AGENT_2], command_id="c2", status=CommandStatus.COMPLETED))
     await uow.commands.add(make_command(agents[AGENT_3], command_id="c3", status=CommandStatus.DELIVERED))
@@ -250,6 +270,7 @@ FIGURES = DailySavings(
 
 async def test_daily_snapshot_reads_back_field_for_field_and_is_revised_in_place(backend: Backend) -> None:
     uow = await backend.fresh()
+    await owners(uow)
     await uow.snapshots.add_daily(SavingsDailySnapshot.of(CLIENT, FIGURES, final=False, now=at(10, 12)))
     await uow.commit()
 
@@ -270,6 +291,7 @@ async def test_daily_snapshot_reads_back_field_for_field_and_is_revised_in_place
 
 async def test_a_second_snapshot_of_one_key_is_a_conflict(backend: Backend) -> None:
     uow = await backend.fresh()
+    await owners(uow)
     await uow.snapshots.add_daily(SavingsDailySnapshot.of(CLIENT, FIGURES, final=True, now=at(11)))
     await uow.commit()
 
@@ -285,6 +307,7 @@ async def test_a_second_snapshot_of_one_key_is_a_conflict(backend: Backend) -> N
 async def test_monthly_and_growth_snapshots_read_back(backend: Backend) -> None:
     month = MonthlySavings(baseline_cost=Decimal("1.5"), primary_cost=Decimal("0.5"), year=2026, month=2, days=28)
     uow = await backend.fresh()
+    await owners(uow)
     await uow.snapshots.add_monthly(SavingsMonthlySnapshot.of(CLIENT, month, final=True, now=at(1, 0, 25)))
     for day, active in ((date(2026, 3, 8), None), (date(2026, 3, 9), 3)):
         await uow.snapshots.add_growth(
@@ -312,6 +335,7 @@ async def test_snapshot_counts_read_clients_switches_and_failovers(backend: Back
     for client in clients:
         await uow.clients.add(client)
     agent = make_agent(ClientId("c-1"))
+    await uow.agents.add(agent)
     await uow.switches.add(make_switch(agent, received_at=at(9, 23, 59)))
     await uow.switches.add(make_switch(agent, received_at=at(10), new=make_switch(agent).old))
     await uow.episodes.add(make_episode(agent, state=EpisodeState.FAILED_OVER, closed_at=at(9, 14)))
@@ -360,6 +384,7 @@ async def test_accrual_and_daily_snapshot_write_the_split_ledger_and_its_figures
     await uow.agents.add(agent)
     await uow.instances.add(instance)
     await uow.pricing.add_ondemand(OnDemandPrice("t3.medium", "us-east-1", ONDEMAND, "aws", at(1)))
+    await uow.pricing.add_pool(SpotPool(POOL_A, "t3.medium", "us-east-1", "us-east-1a", at(1), at(10)))
     prices = ((at(9, 20), "0.012500"), (at(10, 9), "0.014000"), (at(10, 20), "0.014000"))
     for bucket in (make_bucket(POOL_A, start, price) for start, price in prices):
         await uow.buckets.save([bucket])

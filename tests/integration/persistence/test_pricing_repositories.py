@@ -16,19 +16,32 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
+from spotopt.adapters.persistence.models.agents import AgentModel
+from spotopt.adapters.persistence.models.base import table_of
+from spotopt.adapters.persistence.models.clients import ClientModel
+from spotopt.adapters.persistence.models.notifications import SystemEventModel
+from spotopt.adapters.persistence.models.pricing import (
+    InterpolationRecordModel,
+    OnDemandObservationModel,
+    OnDemandPriceModel,
+    PriceBucketModel,
+    PricingReportModel,
+    PricingSubmissionModel,
+    SpotPoolModel,
+)
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.application.notifications.recording import record_events
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.pricing.buckets import DataSource, InterpolationMethod
 from spotopt.domain.pricing.gaps import InterpolationRecord, Neighbour, PeerChange
-from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, SpotPool
+from spotopt.domain.pricing.market import OnDemandObservation, OnDemandPrice, PricingReport, SpotPool
 from spotopt.domain.pricing.sources import SourceType
 from spotopt.domain.shared.events import DomainEvent, Severity
 from spotopt.domain.shared.ids import new_id
 from tests import services
-from tests.factories.pricing import make_bucket, make_submission, pool
+from tests.factories.agents import make_client
+from tests.factories.pricing import AGENT, CLIENT, PRIMARY, make_agent, make_bucket, make_submission, pool
 from tests.fakes.store import InMemoryStore
 from tests.fakes.uow import InMemoryUnitOfWork
 from tests.http_app import make_settings, reset_database
@@ -36,15 +49,32 @@ from tests.http_app import make_settings, reset_database
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 A, B, C = pool("a"), pool("b"), pool("c")
 _PRICING_TABLES = [
-    t.interpolation_records,
-    t.price_buckets,
-    t.pricing_submissions,
-    t.pricing_reports,
-    t.spot_pools,
-    t.ondemand_observations,
-    t.ondemand_prices,
-    t.system_events,
+    table_of(InterpolationRecordModel),
+    table_of(PriceBucketModel),
+    table_of(PricingSubmissionModel),
+    table_of(PricingReportModel),
+    table_of(SpotPoolModel),
+    table_of(OnDemandObservationModel),
+    table_of(OnDemandPriceModel),
+    table_of(SystemEventModel),
+    table_of(AgentModel),
+    table_of(ClientModel),
 ]
+
+
+async def reporter(uow: UnitOfWork) -> None:
+    """The client, agent and report the submissions of ``make_submission`` name (their foreign keys)."""
+    await uow.clients.add(make_client(client_id=CLIENT))
+    await uow.agents.add(make_agent())
+    await uow.pricing.add_report(
+        PricingReport("report-1", CLIENT, AGENT, PRIMARY, "t3.medium", "us-east-1", "us-east-1a", "spot", T0)
+    )
+
+
+async def catalogued(uow: UnitOfWork, *pool_ids: str) -> None:
+    """The catalogue entries the buckets of a test name (their foreign key)."""
+    for pool_id in pool_ids:
+        await uow.pricing.add_pool(_pool(pool_id, T0))
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +124,7 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
     async def real_price(submission_id: str) -> Decimal | None:
         while opened:
             await opened.pop().close()
-        c = t.pricing_submissions.c
+        c = table_of(PricingSubmissionModel).c
         async with engine.connect() as conn:
             stmt = select(c.spot_price).where(c.submission_id == submission_id)
             return (await conn.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
@@ -107,6 +137,7 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
 
 async def test_md1_pr12_unprocessed_valid_submissions_oldest_first_bounded_and_unique(backend: Backend) -> None:
     uow = await backend.fresh()
+    await reporter(uow)
     later = make_submission(A, "0.0125", submission_id="s-3", received_at=T0 + timedelta(seconds=3))
     tie_b = make_submission(A, "0.0125", submission_id="s-2b", received_at=T0)
     tie_a = make_submission(B, "0.0118", submission_id="s-2a", received_at=T0)
@@ -131,6 +162,7 @@ async def test_md1_pr12_unprocessed_valid_submissions_oldest_first_bounded_and_u
 
 async def test_pr12_mark_processed_stores_only_the_outcome(backend: Backend) -> None:
     uow = await backend.fresh()
+    await reporter(uow)
     first, second = make_submission(A, "0.0125", submission_id="s-1"), make_submission(A, "0.02", submission_id="s-2")
     await uow.pricing.add_submissions([first, second])
     await uow.commit()
@@ -241,6 +273,7 @@ def _interpolated(pool_id: str, at: datetime, price: str, fill_id: str) -> Any:
 
 async def test_md2_buckets_save_replaces_by_key_and_reads_are_exact(backend: Backend) -> None:
     uow = await backend.fresh()
+    await catalogued(uow, A, B)
     measured = make_bucket(A, T0, "0.012", ondemand_price=Decimal("0.0416"), savings_percent=Decimal("71.15"))
     await uow.buckets.save([measured, make_bucket(A, T0 + timedelta(minutes=5), "0.013"), make_bucket(B, T0, "0.02")])
     await uow.commit()
@@ -267,6 +300,7 @@ async def test_md2_buckets_save_replaces_by_key_and_reads_are_exact(backend: Bac
 
 async def test_pr17_insert_new_never_touches_a_stored_bucket(backend: Backend) -> None:
     uow = await backend.fresh()
+    await catalogued(uow, A)
     await uow.buckets.save([make_bucket(A, T0 + timedelta(minutes=5), "0.013")])
     await uow.commit()
 
@@ -283,6 +317,7 @@ async def test_pr17_insert_new_never_touches_a_stored_bucket(backend: Backend) -
 
 async def test_pr21_fill_buckets_and_records_round_trip_and_delete(backend: Backend) -> None:
     uow = await backend.fresh()
+    await catalogued(uow, A, B)
     buckets = [_interpolated(A, T0 + timedelta(minutes=m), "0.0125", "fill-1") for m in (5, 10)]
     await uow.buckets.insert_new([*buckets, _interpolated(B, T0, "0.02", "fill-2")])
     record = _record("fill-1", T0 + timedelta(minutes=5))
@@ -327,6 +362,7 @@ def _record(fill_id: str, at: datetime) -> InterpolationRecord:
 
 async def test_bulk_reads_are_detached_from_the_unit_of_work(backend: Backend) -> None:
     uow = await backend.fresh()
+    await catalogued(uow, A)
     await uow.buckets.save([make_bucket(A, T0, "0.012")])
     await uow.commit()
 

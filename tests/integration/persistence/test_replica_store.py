@@ -11,11 +11,13 @@ import pytest
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
 from spotopt.adapters.persistence.failures import is_lock_contention
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
+from spotopt.application.errors import LockContentionError
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.replicas.replica import Replica
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus
 from spotopt.domain.shared.ids import AgentId, ClientId, ReplicaId
 from tests import services
+from tests.factories.agents import make_client
 from tests.http_app import make_settings, reset_database
 
 CLIENT = ClientId("client-1")
@@ -46,6 +48,7 @@ async def test_r2_page_and_coordinator_inputs(tmp_path: Path) -> None:
     try:
         async with create_sessionmaker(engine)() as session:
             uow = SqlAlchemyUnitOfWork(session)
+            await uow.clients.add(make_client(client_id=CLIENT))
             for agent in (make_agent("a-1", manual_replica_enabled=True), make_agent("a-2"), make_agent("a-3")):
                 await uow.agents.add(agent)
             for n, status in enumerate((ReplicaStatus.TERMINATED, ReplicaStatus.READY, ReplicaStatus.LAUNCHING)):
@@ -75,16 +78,18 @@ async def test_ep4_pitfall11_an_emergency_call_waits_for_a_held_agent_row_at_mos
     try:
         async with sessionmaker() as session:
             uow = SqlAlchemyUnitOfWork(session)
+            await uow.clients.add(make_client(client_id=CLIENT))
             await uow.agents.add(make_agent("a-1"))
             await uow.commit()
         async with sessionmaker() as holder, sessionmaker() as emergency:
             assert await SqlAlchemyUnitOfWork(holder).agents.get_for_update(CLIENT, "a-1") is not None
             started = time.monotonic()
-            with pytest.raises(Exception) as waited:  # noqa: PT011 - the driver's error, classified below
+            with pytest.raises(LockContentionError) as waited:  # the port's error, from the driver's (below)
                 await SqlAlchemyUnitOfWork(emergency).agents.get_for_update_bounded(CLIENT, "a-1", wait_seconds=1)
             elapsed = time.monotonic() - started
             await holder.rollback()
     finally:
         await engine.dispose()
-    assert is_lock_contention(waited.value)
+    assert waited.value.__cause__ is not None
+    assert is_lock_contention(waited.value.__cause__)
     assert elapsed < 3

@@ -391,7 +391,8 @@ async def test_sw1_switches_are_found_by_new_instance_and_by_command(backend: Ba
     command_id = CommandId(new_id())
     switch = make_switch(agent, command_id=command_id, reported_prices={"on_demand": 0.0416, "new_spot": None})
     async with backend.uow() as uow:
-        await uow.switches.add(switch)
+        await uow.switches.add(switch)  # before the command it names: the flush orders them
+        await uow.commands.add(make_command(agent, command_id=command_id))
         await uow.commit()
     async with backend.uow() as uow:
         found = await uow.switches.find_by_new_instance(agent.agent_id, NEW)
@@ -434,7 +435,8 @@ async def test_in8_open_entry_is_the_instances_one_open_entry(backend: Backend) 
     instance = make_instance(agent.agent_id, client.client_id)
     change = open_entry(instance, T0, T0 + timedelta(minutes=1))
     async with backend.uow() as uow:
-        await uow.ledger.save(change.changed)
+        await uow.ledger.save(change.changed)  # before the instance it names: the flush orders them
+        await uow.instances.add(instance)
         await uow.commit()
     async with backend.uow() as uow:
         opened = await uow.ledger.open_entry(client.client_id, OLD)
@@ -471,6 +473,7 @@ async def test_in8_after_a_flush_open_entry_sees_this_transactions_split(backend
     client, agent = await seeded(backend)
     instance = make_instance(agent.agent_id, client.client_id)
     async with backend.uow() as uow:
+        await uow.instances.add(instance)
         await uow.ledger.save(open_entry(instance, T0, T0).changed)
         await uow.commit()
     async with backend.uow() as uow:

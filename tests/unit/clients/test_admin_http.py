@@ -4,7 +4,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
-from spotopt.adapters.persistence.tables import system_events
+from spotopt.adapters.persistence.models.base import table_of
+from spotopt.adapters.persistence.models.notifications import SystemEventModel
 from tests.http_app import ADMIN_TOKEN, app_client, make_settings, reset_database
 from tests.services import sqlite_url
 
@@ -114,6 +115,7 @@ async def test_auth_failed_is_recorded_once_per_source_per_minute_without_the_to
             assert response.status_code == 401
     engine = create_engine(settings.database_url.replace("+aiosqlite", ""))
     with engine.connect() as conn:
+        system_events = table_of(SystemEventModel)
         rows = conn.execute(select(system_events).where(system_events.c.type == "auth_failed")).mappings().all()
     engine.dispose()
     assert len(rows) == 1

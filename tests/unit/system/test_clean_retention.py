@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotopt.adapters.persistence.engine import create_engine, create_sessionmaker
-from spotopt.adapters.persistence.retention import SqlAlchemyRetentionStore
+from spotopt.adapters.persistence.repositories.retention import SqlAlchemyRetentionStore
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.application.ports.system import RetentionStore
 from spotopt.application.ports.uow import UnitOfWork

@@ -6,8 +6,8 @@ from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from spotopt.adapters.clock import SystemClock
-from spotopt.adapters.persistence.probes import SqlAlchemyDatabaseProbe, SqlAlchemyJobMonitor
-from spotopt.adapters.persistence.retention import SqlAlchemyRetentionStore
+from spotopt.adapters.persistence.repositories.retention import SqlAlchemyRetentionStore
+from spotopt.adapters.persistence.repositories.system import SqlAlchemyDatabaseProbe, SqlAlchemyJobMonitor
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.adapters.policy_store import BuiltinPolicyStore
 from spotopt.adapters.security import Sha256TokenHasher

@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from spotopt.adapters.job_queue import SaqJobQueue
-from spotopt.adapters.persistence.job_runs import SqlAlchemyJobRuns
+from spotopt.adapters.persistence.repositories.system import SqlAlchemyJobRuns
 from spotopt.application.agents.mark_stale_agents_offline import MarkStaleAgentsOffline
 from spotopt.application.jobs.schedule import JobCatalogue
 from spotopt.application.ports.system import JobQueue, JobRuns

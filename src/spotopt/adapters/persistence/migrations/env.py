@@ -1,12 +1,11 @@
-"""Alembic environment: synchronous drivers (PyMySQL, sqlite3), metadata from the table declarations."""
+"""Alembic environment: synchronous drivers (PyMySQL, sqlite3), metadata from the declarative models."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import spotopt.adapters.persistence.tables  # noqa: F401 - declares every table on the metadata
-from spotopt.adapters.persistence.schema import metadata
+from spotopt.adapters.persistence.models.metadata import metadata
 
 config = context.config
 

@@ -1,21 +1,27 @@
-"""Job-run rows (JB-1, JB-4): each call is its own short transaction, outside any use case's."""
+"""Job-run rows (JB-1, JB-4) and the health probes that read them and the database (H1).
+
+Each job-run call is its own short transaction on its own session, outside any use case's; it commits.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, insert, or_, select, update
+from sqlalchemy import Row, and_, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from spotopt.adapters.persistence import tables as t
+from spotopt.adapters.persistence.models.base import table_of
+from spotopt.adapters.persistence.models.system import JobRunModel
 from spotopt.adapters.persistence.types import UTCDateTime
-from spotopt.application.jobs.names import JobRun, RunStatus
-from spotopt.application.jobs.schedule import JobActivity
+from spotopt.application.jobs.names import JobName, JobRun, RunStatus
+from spotopt.application.jobs.schedule import BackgroundJobs, JobActivity, JobSpec, assess_background_jobs
 
-_C = t.job_runs.c
+PROBE_TIMEOUT_SECONDS = 2.0
+_J = JobRunModel
 
 
 class SqlAlchemyJobRuns:
@@ -26,7 +32,7 @@ class SqlAlchemyJobRuns:
         row = {"job": job, "tick": tick, "status": RunStatus.RUNNING.value, "started_at": now}
         async with self._sessionmaker() as session:
             try:
-                await session.execute(insert(t.job_runs).values(**row))
+                await session.execute(insert(table_of(_J)).values(**row))
                 await session.commit()
             except IntegrityError:  # the (job, tick) key: another worker has this tick
                 return False
@@ -34,12 +40,12 @@ class SqlAlchemyJobRuns:
 
     async def reclaim(self, job: str, tick: datetime, now: datetime, *, stale_before: datetime) -> bool:
         takeover = or_(
-            _C.status == RunStatus.ERROR.value,
-            and_(_C.status == RunStatus.RUNNING.value, _C.started_at < stale_before),
+            _J.status == RunStatus.ERROR.value,
+            and_(_J.status == RunStatus.RUNNING.value, _J.started_at < stale_before),
         )
         stmt = (
-            update(t.job_runs)
-            .where(_C.job == job, _C.tick == tick, takeover)
+            update(table_of(_J))
+            .where(_J.job == job, _J.tick == tick, takeover)
             .values(status=RunStatus.RUNNING.value, started_at=now, finished_at=None, duration_ms=None, summary=None)
         )
         async with self._sessionmaker() as session:
@@ -51,8 +57,8 @@ class SqlAlchemyJobRuns:
         self, job: str, tick: datetime, *, status: str, now: datetime, duration_ms: int, summary: Mapping[str, object]
     ) -> None:
         stmt = (
-            update(t.job_runs)
-            .where(_C.job == job, _C.tick == tick)
+            update(table_of(_J))
+            .where(_J.job == job, _J.tick == tick)
             .values(status=status, finished_at=now, duration_ms=duration_ms, summary=dict(summary))
         )
         async with self._sessionmaker() as session:
@@ -60,8 +66,10 @@ class SqlAlchemyJobRuns:
             await session.commit()
 
     async def last_runs(self) -> Sequence[JobRun]:
-        newest = select(_C.job, func.max(_C.tick).label("tick")).group_by(_C.job).subquery()
-        stmt = select(t.job_runs).join(newest, and_(_C.job == newest.c.job, _C.tick == newest.c.tick)).order_by(_C.job)
+        newest = select(_J.job, func.max(_J.tick).label("tick")).group_by(_J.job).subquery()
+        stmt = (
+            select(table_of(_J)).join(newest, and_(_J.job == newest.c.job, _J.tick == newest.c.tick)).order_by(_J.job)
+        )
         async with self._sessionmaker() as session:
             rows = (await session.execute(stmt)).all()
         return [_to_run(row) for row in rows]
@@ -85,13 +93,13 @@ async def read_activity(conn: AsyncConnection) -> JobActivity:
     A failed run counts as a missed tick, so a job that keeps failing turns ``background_jobs`` to ``stalled``
     after two ticks and the failure shows in /health (issue 4), not only on the dashboard.
     """
-    not_failed = case((_C.status != RunStatus.ERROR.value, _C.tick))
+    not_failed = case((_J.status != RunStatus.ERROR.value, _J.tick))
     stmt = select(
-        _C.job,
+        _J.job,
         func.max(not_failed, type_=UTCDateTime()).label("tick"),
-        func.max(_C.started_at).label("last"),
-        func.min(_C.started_at),
-    ).group_by(_C.job)
+        func.max(_J.started_at).label("last"),
+        func.min(_J.started_at),
+    ).group_by(_J.job)
     rows = (await conn.execute(stmt)).all()
     return JobActivity(
         last_started_at=max((r[2] for r in rows), default=None),
@@ -102,3 +110,39 @@ async def read_activity(conn: AsyncConnection) -> JobActivity:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class SqlAlchemyDatabaseProbe:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def ping(self) -> bool:
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self._engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+
+class SqlAlchemyJobMonitor:
+    """H1 ``background_jobs`` from the job-run rows, so it reflects workers in any process.
+
+    ``running`` when a run started in the last 60 s and no scheduled job missed more than two consecutive ticks;
+    ``disabled`` when jobs are switched off; ``stalled`` otherwise, or when the rows cannot be read.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, enabled: bool, specs: Mapping[JobName, JobSpec]) -> None:
+        self._engine = engine
+        self._enabled = enabled
+        self._specs = specs
+
+    async def status(self, now: datetime) -> str:
+        if not self._enabled:
+            return BackgroundJobs.DISABLED
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self._engine.connect() as conn:
+                activity = await read_activity(conn)
+        except Exception:
+            return BackgroundJobs.STALLED
+        return assess_background_jobs(now, activity, self._specs)
