@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -529,3 +529,74 @@ async def test_cleanup_records_are_found_by_agent_and_reported_time(backend: Bac
     assert found is not None
     assert (found.record_id, found.deleted_snapshots, found.body) == (record.record_id, 2, record.body)
     assert missing is None
+
+
+# --- one transaction: references, locking reads, time precision -------------------------------------------------
+
+
+async def test_ep1_rp6_an_episode_its_replica_and_fallback_command_are_stored_in_one_transaction(
+    backend: Backend,
+) -> None:
+    """Rows naming each other go in one commit whatever the order they were added in (the flush orders them)."""
+    _, agent = await seeded(backend)
+    episode = make_episode(agent)
+    replica = make_replica(agent, episode_id=episode.episode_id, status=ReplicaStatus.SYNCING)
+    fallback = make_command(agent, episode_id=episode.episode_id)
+    episode.replica_id, episode.fallback_command_id = replica.replica_id, fallback.command_id
+    async with backend.uow() as uow:
+        await uow.commands.add(fallback)
+        await uow.replicas.add(replica)
+        await uow.episodes.add(episode)
+        await uow.commit()
+    async with backend.uow() as uow:
+        stored = await uow.episodes.get(episode.episode_id)
+        attached = await uow.replicas.get(agent.agent_id, replica.replica_id)
+        command = await uow.commands.get(agent.agent_id, fallback.command_id)
+    assert stored is not None
+    assert attached is not None
+    assert command is not None
+    assert (stored.replica_id, stored.fallback_command_id) == (replica.replica_id, fallback.command_id)
+    assert (attached.episode_id, command.episode_id) == (episode.episode_id, episode.episode_id)
+
+
+LOCKING_READS = {
+    "get_for_update": lambda uow, a: uow.agents.get_for_update(a.client_id, a.agent_id),
+    "get_for_update_skip_locked": lambda uow, a: uow.agents.get_for_update_skip_locked(a.client_id, a.agent_id),
+    "get_for_update_bounded": lambda uow, a: uow.agents.get_for_update_bounded(a.client_id, a.agent_id, wait_seconds=2),
+    "find_active_by_logical_id": lambda uow, a: uow.agents.find_active_by_logical_id(
+        a.client_id, a.logical_agent_id, for_update=True
+    ),
+}
+
+
+@pytest.mark.parametrize("read", LOCKING_READS.values(), ids=LOCKING_READS.keys())
+async def test_cc3_a_locking_read_keeps_the_transactions_entity_and_its_changes(backend: Backend, read: Any) -> None:
+    client, agent = await seeded(backend)
+    async with backend.uow() as uow:
+        seen = await uow.agents.get(client.client_id, agent.agent_id)
+        assert seen is not None
+        seen.hostname = "changed-before-the-lock"
+        locked = await read(uow, agent)
+        assert locked is seen
+        assert locked.hostname == "changed-before-the-lock"
+        await uow.commit()
+    async with backend.uow() as uow:
+        stored = await uow.agents.get(client.client_id, agent.agent_id)
+    assert stored is not None
+    assert stored.hostname == "changed-before-the-lock"
+
+
+async def test_c2_times_keep_their_microseconds(backend: Backend) -> None:
+    """C-2 on DATETIME(6) (MySQL/MariaDB): a UTC time reads back exactly as written, A7's compare-and-set relies on it."""
+    client, agent = await seeded(backend)
+    beat = T0 + timedelta(seconds=7, microseconds=123457)
+    async with backend.uow() as uow:
+        loaded = await uow.agents.get_for_update(client.client_id, agent.agent_id)
+        assert loaded is not None
+        loaded.last_heartbeat_at = beat
+        await uow.commit()
+    async with backend.uow() as uow:
+        stored = await uow.agents.get(client.client_id, agent.agent_id)
+    assert stored is not None
+    assert stored.last_heartbeat_at == beat
+    assert stored.last_heartbeat_at.tzinfo is not None
