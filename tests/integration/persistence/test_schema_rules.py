@@ -155,6 +155,25 @@ async def test_s7_3_purging_a_command_keeps_the_switch_and_clears_its_reference(
     assert kept == [(None,)]
 
 
+async def test_s7_3_k2_a_superseded_command_and_its_successor_are_purged_together(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    _, agent = await tenant(sessions)
+    first, successor = make_command(agent), make_command(agent)
+    first.supersede(successor.command_id, T0)
+    successor.superseded_command_id = first.command_id
+    successor.complete(T0, "done")
+    async with sessions() as session:
+        uow = SqlAlchemyUnitOfWork(session)
+        await uow.commands.add(first)
+        await uow.commands.add(successor)
+        await uow.commit()
+    async with sessions() as session:
+        await SqlAlchemyRetentionStore(session).purge(RetentionRule.TERMINAL_COMMANDS, T0 + timedelta(1), 5000)
+        await session.commit()
+    assert await count(engine, CommandModel, agent_id=agent.agent_id) == 0
+
+
 async def test_only_the_changed_columns_are_written(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
