@@ -166,6 +166,11 @@ class SessionEntities:
                 raise LockContentionError from exc
             raise
 
+    async def flush_new(self) -> None:
+        """Insert the pending new rows before a Core statement that may reference them (no-op when none)."""
+        if self.session.new:
+            await self.flush()
+
     async def commit(self) -> None:
         await self.flush()
         try:

@@ -40,11 +40,11 @@ def rows(mapper: Mapper[E, M], entities: Sequence[E]) -> list[dict[str, Any]]:
 
 async def upsert(entities: SessionEntities, table: Table, values: Sequence[dict[str, Any]], *, replace: bool) -> None:
     """Multi-row insert by primary key: ``replace`` overwrites the other columns of an existing row, else the
-    existing row is left exactly as it is. Pending ORM writes go first (the rows may reference them).
+    existing row is left exactly as it is. Pending new rows go first (the rows may reference them).
     """
     if not values:
         return
-    await entities.flush()
+    await entities.flush_new()
     session = entities.session
     pk = [c.name for c in table.primary_key.columns]
     others = [c.name for c in table.columns if c.name not in pk]

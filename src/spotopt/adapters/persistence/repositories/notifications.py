@@ -26,9 +26,9 @@ class SqlAlchemyEventRepository:
     async def add_notification(self, notification: Notification) -> bool:
         """NT-4: the ``(client_id, dedup_key)`` key decides, under a SAVEPOINT so a duplicate undoes only itself.
 
-        Pending writes go first (the notification names its client and agent, perhaps created in this transaction).
+        Pending new rows go first (the notification names its client and agent, perhaps created in this transaction).
         """
-        await self._db.flush()
+        await self._db.flush_new()
         (values,) = rows(NOTIFICATIONS, [notification])
         try:
             async with self._db.session.begin_nested():

@@ -77,7 +77,6 @@ class SqlAlchemyPricingRepository(SqlAlchemyRepository[SpotPool, SpotPoolModel])
         o = OnDemandPriceModel
         key = (o.instance_type == initial.instance_type, o.region == initial.region)
         if not (await self._db.execute(select(exists().where(*key)))).scalar():
-            await self._db.flush()
             await self._db.execute(self._insert_if_absent(initial))
         row: OnDemandPrice | None = await self._db.locked(ONDEMAND_PRICES, select(o).where(*key).with_for_update())
         if row is None:  # pragma: no cover - the row was just inserted or already existed
