@@ -600,3 +600,20 @@ async def test_c2_times_keep_their_microseconds(backend: Backend) -> None:
     assert stored is not None
     assert stored.last_heartbeat_at == beat
     assert stored.last_heartbeat_at.tzinfo is not None
+
+
+async def test_cc1_a_rollback_discards_the_changes_and_additions_made_before_it(backend: Backend) -> None:
+    client, agent = await seeded(backend)
+    command = make_command(agent)
+    async with backend.uow() as uow:
+        loaded = await uow.agents.get_for_update(client.client_id, agent.agent_id)
+        assert loaded is not None
+        loaded.hostname = "rolled-back"
+        await uow.commands.add(command)
+        await uow.rollback()
+        await uow.commit()
+    async with backend.uow() as uow:
+        stored = await uow.agents.get(client.client_id, agent.agent_id)
+        gone = await uow.commands.get(agent.agent_id, command.command_id)
+    assert stored is not None
+    assert (stored.hostname, gone) == (None, None)
