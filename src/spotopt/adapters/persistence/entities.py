@@ -3,7 +3,7 @@
 Each loaded or added model carries the entity built from it (in its ``InstanceState.info``). Loading the same row
 twice gives the same model (the session's identity map), hence the same entity. Every flush first copies each
 carried entity onto its model (``to_model``), and SQLAlchemy's attribute history turns what changed into UPDATEs
-of the changed columns only. The ``carried`` list only keeps those models alive (the identity map holds its
+of the changed columns only. The ``carried`` table only keeps those models alive (the identity map holds its
 models weakly) and says which models to copy onto; it takes no snapshots and computes no differences.
 
 The copy is explicit in ``flush`` rather than a ``before_flush`` hook: SQLAlchemy skips a flush (and its hooks)
