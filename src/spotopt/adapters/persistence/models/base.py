@@ -4,6 +4,11 @@ Models are plain persistence rows: every column's type is written out, reference
 many-to-one ``relationship()`` declarations exist only so the unit of work inserts parents before children (it
 orders mappers by their relationships, not by foreign keys alone). They are never loaded (``lazy="raise"``):
 repositories set the key columns, mappers copy state to and from the domain entities.
+
+Instance ids (an episode's, a signal's, a replica's, a switch's) are plain values except on ledger entries: the
+instances are purged 400 days after their termination and those rows live longer (§7.3), and a replica's or a
+report's instance need not be a tracked instance at all. Submissions name pools the same way: an invalid item's
+pool is never catalogued (PR-5).
 """
 
 from __future__ import annotations
