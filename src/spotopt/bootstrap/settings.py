@@ -49,6 +49,8 @@ class Settings:
     auto_migrate: bool = True
     job_queue_name: str = "spotopt"
     job_periods: tuple[tuple[str, int], ...] = ()
+    # Issue 10 (the hot path): in-process token cache TTL (CL-1's cross-process bound; 0 disables it).
+    token_cache_ttl: float = 5.0
 
     @property
     def is_embedded_database(self) -> bool:
@@ -80,6 +82,7 @@ class Settings:
             auto_migrate=_bool(env, "SPOTOPT_AUTO_MIGRATE", True),
             job_queue_name=env.get("SPOTOPT_JOB_QUEUE") or "spotopt",
             job_periods=_job_periods(env.get("SPOTOPT_JOB_PERIODS") or ""),
+            token_cache_ttl=float(env.get("SPOTOPT_TOKEN_CACHE_TTL") or 5.0),
         )
 
 
