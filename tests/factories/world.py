@@ -30,6 +30,7 @@ from spotopt.domain.notifications.notification import Notification
 from spotopt.domain.shared.ids import InstanceId
 from tests.factories.agents import make_client, make_register
 from tests.factories.commands import make_command
+from tests.fakes.liveness import InMemoryLivenessRefresher
 from tests.fakes.system import FixedClock
 from tests.fakes.uow import InMemoryUnitOfWork, InScope
 
@@ -55,7 +56,12 @@ class AgentWorld:
 
     @property
     def heartbeat(self) -> InScope[[RecordHeartbeatCommand], None]:
-        return InScope(RecordHeartbeat(self.uow, self.clock, self.placement, self.timings).execute, self.uow)
+        return InScope(
+            RecordHeartbeat(
+                self.uow, self.clock, self.placement, self.timings, InMemoryLivenessRefresher(self.uow)
+            ).execute,
+            self.uow,
+        )
 
     @property
     def poll(self) -> InScope[[PollCommandsCommand], AgentCommand | None]:

@@ -9,6 +9,7 @@ from spotopt.application.agents.placement import Placement, adopt, correct_facts
 from spotopt.application.agents.timings import AgentTimings
 from spotopt.application.errors import NotFoundError
 from spotopt.application.notifications.recording import record_events
+from spotopt.application.ports.liveness import LivenessRefresher
 from spotopt.application.ports.system import Clock
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.agents import notices
@@ -22,6 +23,7 @@ from spotopt.domain.agents.attribution import (
     primary_is_live,
 )
 from spotopt.domain.agents.instance import Instance
+from spotopt.domain.agents.liveness_refresh import plain_refresh
 from spotopt.domain.agents.values import InstanceOrigin, InstanceRole, KeptReason, ReportedStatus
 from spotopt.domain.shared.events import DomainEvent, Severity
 from spotopt.domain.shared.ids import ClientId, InstanceId
@@ -46,20 +48,44 @@ class RecordHeartbeat:
     - H-5: an unnamed ``offline`` from the previous primary's process after a switch/failover is ignored.
     - H-6 statuses; ``error`` emits ``agent_reported_error``. H-7: unknown or deleted agent → not found.
     - CC-6: no row lock except for an adoption.
+    - Fast path: a heartbeat that can only refresh liveness (``domain.agents.liveness_refresh``) is one conditional
+      write; when the stored state does not allow it, nothing was written and the rules above decide.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, placement: Placement, timings: AgentTimings) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        placement: Placement,
+        timings: AgentTimings,
+        refresher: LivenessRefresher,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._placement = placement
         self._timings = timings
+        self._refresher = refresher
 
     async def execute(self, command: RecordHeartbeatCommand) -> None:
         status = parse_reported_status(command.status)
+        now = self._clock.now()
+        refresh = plain_refresh(
+            client_id=command.client_id,
+            agent_id=command.agent_id,
+            status=status,
+            instance_id=command.instance_id,
+            monitored_instances=command.monitored_instances,
+            mode=command.mode,
+            instance_type=command.instance_type,
+            az=command.az,
+            now=now,
+        )
+        if refresh is not None and await self._refresher.refresh(refresh):
+            await self._uow.commit()
+            return
         agent = await self._uow.agents.get(command.client_id, command.agent_id)
         if agent is None:
             raise NotFoundError("Agent not found")
-        now = self._clock.now()
         named = name_heartbeat_instance(command.instance_id, command.monitored_instances)
         instance = await self._uow.instances.get(agent.client_id, named) if named else None
         own = instance if instance is not None and instance.agent_id == agent.agent_id else None

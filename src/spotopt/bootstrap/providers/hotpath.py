@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dishka import Provider, Scope, provide
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from spotopt.adapters.persistence.client_changes import ClientChangeWatcher
+from spotopt.adapters.persistence.repositories.heartbeats import SqlAlchemyLivenessRefresher
 from spotopt.adapters.token_cache import InProcessTokenCache
+from spotopt.application.ports.liveness import LivenessRefresher
 from spotopt.application.ports.token_cache import TokenCache
 from spotopt.bootstrap.settings import Settings
 
@@ -20,3 +22,7 @@ class HotPathProvider(Provider):
         watcher = ClientChangeWatcher(engine, cache)
         yield cache
         watcher.close()
+
+    @provide(scope=Scope.REQUEST)
+    def liveness_refresher(self, session: AsyncSession) -> LivenessRefresher:
+        return SqlAlchemyLivenessRefresher(session)
