@@ -6,6 +6,7 @@ An application service (house style §7): every method runs in the caller's tran
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -160,7 +161,8 @@ class ReplicaSupply:
         replacement = own is not None
         if replacement and not replacement_allowed(episode):
             return Ensured(replica=None)
-        pool = await self.emergency_pool(agent, now, hints)
+        failed = (own.pool_id,) if own is not None else ()  # RP-6: the replacement tries another pool first
+        pool = await self.emergency_pool(agent, now, hints, failed_pool_ids=failed)
         if pool is None:
             return Ensured(replica=None)
         replica, created = await self.launch_request(agent, pool, kind, SYSTEM, now)
@@ -168,7 +170,9 @@ class ReplicaSupply:
         secure_replica(episode, replica.replica_id, now, replacement=replacement)
         return Ensured(replica=replica, created=True, events=[created])
 
-    async def emergency_pool(self, agent: Agent, now: datetime, hints: PoolHints) -> PoolCandidate | None:
+    async def emergency_pool(
+        self, agent: Agent, now: datetime, hints: PoolHints, failed_pool_ids: Collection[str] = ()
+    ) -> PoolCandidate | None:
         """§3.7.1 emergency pool selection (never the primary's pool; blocklisted only as a last resort)."""
         if agent.instance_type is None or agent.region is None:
             return None
@@ -181,6 +185,7 @@ class ReplicaSupply:
             exclude_zones=hints.exclude_zones,
             preferred_zones=hints.preferred_zones,
             preferred_pool_id=hints.preferred_pool_id,
+            failed_pool_ids=failed_pool_ids,
         )
 
     async def queue_fallback(

@@ -73,12 +73,16 @@ def select_emergency_pool(
     exclude_zones: Collection[str] = (),
     preferred_zones: Collection[str] = (),
     preferred_pool_id: str | None = None,
+    failed_pool_ids: Collection[str] = (),
 ) -> PoolCandidate | None:
     """§3.7.1: first non-empty tier, ordered by preferred zone, risk, price (unknown last), pool id.
 
     A missing price never excludes a pool. The request's ``pool_id`` wins when it is in the chosen tier.
+    RP-6: a replacement avoids the pools whose replicas of the episode already failed (a launch that just failed
+    there would most likely fail again); such a pool is chosen only when no other pool can host the replica.
     """
-    pools = [p for p in candidates if _hosts_replica(p, primary_pool_id, instance_type, region, exclude_zones)]
+    hosts = [p for p in candidates if _hosts_replica(p, primary_pool_id, instance_type, region, exclude_zones)]
+    pools = [p for p in hosts if p.pool_id not in failed_pool_ids] or hosts
     tier = next((t for t in _emergency_tiers(pools, risk_threshold) if t), None)
     if tier is None:
         return None

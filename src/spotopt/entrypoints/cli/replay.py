@@ -13,10 +13,11 @@ import click
 
 from spotopt.domain.shared.errors import DomainError
 from spotopt.domain.shared.pools import region_of_az
+from spotopt.entrypoints.replay.catboost_row import CatBoostFactory
 from spotopt.entrypoints.replay.cloud import CloudSettings
 from spotopt.entrypoints.replay.market import P3_2XLARGE_ONDEMAND, MarketDataError, load_market, load_spot_prices
 from spotopt.entrypoints.replay.results import table
-from spotopt.entrypoints.replay.runner import ReplayRun, TunedSpotopt, policy_from_file, replay, window
+from spotopt.entrypoints.replay.runner import TRACE_EPOCH, ReplayRun, TunedSpotopt, policy_from_file, replay, window
 
 DATA_ENV = "SPOTOPT_SHARED_DATA"
 TRACES = "spot-traces/availability/1-node/aws-02-15-2023"
@@ -41,6 +42,8 @@ def _data_dir() -> Path:
               help="RP-11: hold a precautionary standby this long after every new spot placement (tuned rows).")  # fmt: skip
 @click.option("--fleet-view/--own-view", default=False, show_default=True,
               help="Tuned rows also run with fleet statistics from every zone's capacity drops.")  # fmt: skip
+@click.option("--catboost/--no-catboost", default=False, show_default=True,
+              help="Add the CatBoost engine rows (a risk model trained on trace data before the window) to the tuned rows.")  # fmt: skip
 @click.option("--region", default=None, help="Only the zones of this region.")
 @click.option("--start-day", type=float, default=0.0, show_default=True, help="Replay from this day of the trace.")
 @click.option("--days", type=float, default=None, help="Replay this many days (default: to the end).")
@@ -57,6 +60,7 @@ def replay_command(
     policy_file: Path | None,
     standby_hours: Decimal,
     fleet_view: bool,
+    catboost: bool,
     region: str | None,
     start_day: float,
     days: float | None,
@@ -85,10 +89,20 @@ def replay_command(
             rebalance_seconds=rebalance_minutes * 60 if rebalance_minutes else None,
             step=step,
         )
-        run = ReplayRun(market, settings, epoch=epoch, history=history, tuned=tuned, seed=seed)
+        factory = _catboost_factory(data, tuned) if catboost else None
+        run = ReplayRun(market, settings, epoch=epoch, history=history, tuned=tuned, seed=seed, catboost=factory)
         rebalance = f"rebalance {rebalance_minutes} min ahead" if rebalance_minutes else "no rebalance signals"
         click.echo(f"\n## cold start {minutes} min, notices {'on' if notices else 'off'}, {rebalance}\n")
         click.echo(table(replay(run)))
+        if factory is not None:
+            click.echo(f"\nCatBoost: {factory.note()}")
+
+
+def _catboost_factory(data: Path, tuned: tuple[TunedSpotopt, ...]) -> CatBoostFactory | None:
+    if not tuned:
+        click.echo("error: --catboost needs the tuned rows (--policy or --standby-hours)", err=True)
+        sys.exit(2)
+    return CatBoostFactory(data, tuned[0].policy, TRACE_EPOCH)
 
 
 def _tuned(policy_file: Path | None, standby_hours: Decimal, fleet_view: bool) -> tuple[TunedSpotopt, ...]:

@@ -75,7 +75,9 @@ class EmergencyDesk:
     def busy(self) -> bool:
         return self.episode_open or self.fallback is not None or any(True for _ in self.desk.active())
 
-    def select_pool(self, cloud: Cloud, now: datetime, *, primary_pool_id: str | None) -> PoolCandidate | None:
+    def select_pool(
+        self, cloud: Cloud, now: datetime, *, primary_pool_id: str | None, failed: tuple[str, ...] = ()
+    ) -> PoolCandidate | None:
         o = self.owner
         return select_emergency_pool(
             o.pool_candidates(cloud, now),
@@ -83,6 +85,7 @@ class EmergencyDesk:
             instance_type=o.names.instance_type,
             region=o.names.region,
             risk_threshold=o.risk_threshold,
+            failed_pool_ids=failed,
         )
 
     # --- signals -----------------------------------------------------------------------------------------------
@@ -252,7 +255,8 @@ class EmergencyDesk:
         replacement = own is not None
         if replacement and not replacement_allowed(episode):
             return None, False
-        pool = self.select_pool(cloud, now, primary_pool_id=self.owner.agent.pool_id)
+        failed = (own.pool_id,) if own is not None else ()  # RP-6: a replacement tries another pool first
+        pool = self.select_pool(cloud, now, primary_pool_id=self.owner.agent.pool_id, failed=failed)
         if pool is None:
             return None, False
         replica = self.desk.create(cloud, pool.pool_id, kind, now, by="system", episode=episode.episode_id)

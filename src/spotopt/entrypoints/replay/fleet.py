@@ -8,9 +8,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from spotopt.domain.decisions.estimation import PoolStats
 from spotopt.domain.shared.pools import region_of_az
+from spotopt.entrypoints.replay.market import Market
 
 DAY = timedelta(hours=24)
 WEEK = timedelta(days=7)
@@ -80,6 +82,27 @@ class FleetSignals:
             r7=_distinct(rebalances, now, WEEK),
             last_notice_at=max((at for at, _ in notices), default=None),
         )
+
+
+class FleetExposure:
+    """Fleet view: one fleet instance per zone runs whenever the zone has capacity, so a pool's 7-day exposure
+    (§6.2) is the time its zone was obtainable in the last 7 days of the window (as the traces adapter counts it).
+    """
+
+    def __init__(self, market: Market) -> None:
+        self._gap = market.gap_seconds
+        self._prefix: dict[str, list[int]] = {}
+        for zone in market.zones:
+            sums = [0]
+            for ok in zone.obtainable:
+                sums.append(sums[-1] + int(ok))
+            self._prefix[zone.name] = sums
+
+    def hours_7d(self, zone: str, t: int) -> Decimal:
+        sums = self._prefix[zone]
+        end = min(t // self._gap, len(sums) - 1)
+        start = max(0, (t - int(WEEK.total_seconds())) // self._gap)
+        return Decimal(round((sums[end] - sums[start]) * self._gap / 3600, 3))
 
 
 def _recent(signals: dict[str, list[tuple[datetime, str]]], pool_id: str, now: datetime) -> list[tuple[datetime, str]]:

@@ -16,7 +16,9 @@ from spotopt.domain.replicas.precaution import PrecautionSettings
 from spotopt.domain.shared.pools import region_of_az
 from spotopt.entrypoints.replay import baselines
 from spotopt.entrypoints.replay.agent_state import SpotoptSettings
+from spotopt.entrypoints.replay.catboost_row import ZoneNamedEstimator
 from spotopt.entrypoints.replay.cloud import Cloud, CloudSettings, Policy
+from spotopt.entrypoints.replay.fleet import PoolNames
 from spotopt.entrypoints.replay.market import Market
 from spotopt.entrypoints.replay.results import ReplayResult
 from spotopt.entrypoints.replay.spotopt_policy import SpotoptPolicy
@@ -25,10 +27,9 @@ from spotopt.entrypoints.replay.spotopt_policy import SpotoptPolicy
 TRACE_EPOCH = datetime(2023, 2, 15, tzinfo=UTC)
 DAY = 86_400
 
-# Hook for the CatBoost engine: a factory that trains on ``history`` (the market strictly before the replay window)
-# and returns an Estimator (DP-2). None until a CatBoost estimator and trainer exist on this branch.
-EstimatorFactory = Callable[[Market], Estimator]
-CATBOOST_ESTIMATOR_FACTORY: EstimatorFactory | None = None
+# The CatBoost engine: a factory that trains on data strictly before the replay window (``history``, the replayed
+# market before it, if any; the window's start) and returns an Estimator (DP-2). ``catboost_row.CatBoostFactory``.
+EstimatorFactory = Callable[[Market | None, datetime], Estimator]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,33 +102,38 @@ def build_policies(run: ReplayRun) -> list[tuple[Policy, str]]:
     return rows
 
 
-def catboost_row(run: ReplayRun) -> tuple[Policy, str] | None:
-    """The CatBoost engine, trained on ``run.history`` only, with the first tuned settings; None without the hook."""
-    factory = run.catboost or CATBOOST_ESTIMATOR_FACTORY
-    if factory is None or run.history is None or not run.tuned:
-        return None
-    t = run.tuned[0]
-    settings = SpotoptSettings(
-        policy=t.policy,
-        precaution=PrecautionSettings(t.standby_hours),
-        one_region=not same_region(run.market.zone_names),
+def catboost_rows(run: ReplayRun) -> list[tuple[Policy, str]]:
+    """The CatBoost engine with each tuned row's settings, trained once before the window; none without a factory."""
+    factory = run.catboost
+    if factory is None or not run.tuned:
+        return []
+    names = PoolNames.of(
+        run.market.instance_type, run.market.zone_names, one_region=not same_region(run.market.zone_names)
     )
-    policy = SpotoptPolicy(
-        "spotopt catboost",
-        run.market.zone_names,
-        instance_type=run.market.instance_type,
-        epoch=run.epoch,
-        settings=settings,
-        estimator=factory(run.history),
-    )
-    return policy, "trained before the window"
+    estimator = ZoneNamedEstimator(factory(run.history, run.epoch), names)
+    rows: list[tuple[Policy, str]] = []
+    for t in run.tuned:
+        settings = SpotoptSettings(
+            policy=t.policy,
+            precaution=PrecautionSettings(t.standby_hours),
+            one_region=names.one_region,
+            fleet_view=t.fleet_view,
+        )
+        policy = SpotoptPolicy(
+            f"spotopt catboost, {t.label}",
+            run.market.zone_names,
+            instance_type=run.market.instance_type,
+            epoch=run.epoch,
+            settings=settings,
+            estimator=estimator,
+        )
+        rows.append((policy, "risk model trained before the window"))
+    return rows
 
 
 def replay(run: ReplayRun) -> list[ReplayResult]:
     rows = build_policies(run)
-    extra = catboost_row(run)
-    if extra is not None:
-        rows.insert(-1, extra)
+    rows[-1:-1] = catboost_rows(run)
     results: list[ReplayResult] = []
     for policy, note in rows:
         started = time.perf_counter()

@@ -11,15 +11,17 @@ stops the old instance ``terminate_wait_seconds`` later (CM-5).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from spotopt.domain.decisions.decision import Action
-from spotopt.domain.decisions.estimation import Estimator, PoolSnapshot, RuleEstimator
+from spotopt.domain.decisions.estimation import Estimator, PoolHistory, PoolSnapshot, RuleEstimator
 from spotopt.domain.decisions.inputs import DecisionInput, SwitchCounters
 from spotopt.domain.decisions.recommendation import decide
+from spotopt.domain.pricing.buckets import bucket_start
 from spotopt.domain.replicas.pool_selection import PoolCandidate
 from spotopt.domain.shared.ids import AgentId
 from spotopt.domain.shared.pools import Mode
@@ -27,7 +29,7 @@ from spotopt.entrypoints.replay.agent_state import AgentState, SpotoptSettings
 from spotopt.entrypoints.replay.baselines import BasePolicy
 from spotopt.entrypoints.replay.cloud import Cloud, Instance
 from spotopt.entrypoints.replay.emergency_desk import EmergencyDesk
-from spotopt.entrypoints.replay.fleet import FleetSignals, PoolNames
+from spotopt.entrypoints.replay.fleet import FleetExposure, FleetSignals, PoolNames
 
 EVALUATOR_PERIOD = 300
 FRESH = Decimal("1.00")
@@ -59,6 +61,7 @@ class SpotoptPolicy(BasePolicy):
         self.retiring: list[tuple[Instance, int]] = []
         self.decisions: Counter[str] = Counter()
         self._fleet_notices: dict[int, list[str]] = {}
+        self.exposure: FleetExposure | None = None
 
     @property
     def risk_threshold(self) -> Decimal:
@@ -69,21 +72,41 @@ class SpotoptPolicy(BasePolicy):
         return self.epoch + timedelta(seconds=cloud.now)
 
     def snapshots(self, cloud: Cloud, now: datetime) -> tuple[PoolSnapshot, ...]:
-        """§6.2 candidate pools: capacity as a launch attempt would show it, the snapshot price, fleet statistics."""
-        return tuple(
-            PoolSnapshot(
-                pool_id=self.names.pool_id(z),
-                instance_type=self.names.instance_type,
-                region=self.names.region,
-                az=self.names.az(z),
-                available=cloud.obtainable(z),
-                price=cloud.market.zone(z).spot_price,
-                price_observed_at=now,
-                price_confidence=FRESH,
-                stats=self.fleet.stats(self.names.pool_id(z), now),
+        """§6.2 candidate pools: capacity as a launch attempt would show it, the snapshot price, fleet statistics,
+        and the §6.9 history a model engine reads (the rule estimator ignores it): the price of the current bucket,
+        the on-demand price, and the primary's age in its own pool (candidate pools score age 0).
+        """
+        primary = self.agent.primary
+        age_zone = primary.zone if primary is not None else None
+        age = (cloud.now - primary.launched_at) / 3600 if primary is not None else None
+        ondemand = cloud.market.ondemand_price
+        out: list[PoolSnapshot] = []
+        for z in self.names.zones:
+            pool_id = self.names.pool_id(z)
+            price = cloud.market.zone(z).spot_price
+            stats = self.fleet.stats(pool_id, now)
+            if self.exposure is not None:
+                stats = dataclasses.replace(stats, exposure_hours_7d=self.exposure.hours_7d(z, cloud.now))
+            history = PoolHistory(
+                measured={bucket_start(now): price},
+                ondemand_price=ondemand,
+                instance_age_hours=age if z == age_zone else None,
             )
-            for z in self.names.zones
-        )
+            out.append(
+                PoolSnapshot(
+                    pool_id=pool_id,
+                    instance_type=self.names.instance_type,
+                    region=self.names.region,
+                    az=self.names.az(z),
+                    available=cloud.obtainable(z),
+                    price=price,
+                    price_observed_at=now,
+                    price_confidence=FRESH,
+                    stats=stats,
+                    history=history,
+                )
+            )
+        return tuple(out)
 
     def pool_candidates(self, cloud: Cloud, now: datetime) -> list[PoolCandidate]:
         """§3.7.1 / U1 candidates; risk from the engine's estimator (EP-3), blocklist per DP-7."""
@@ -122,6 +145,7 @@ class SpotoptPolicy(BasePolicy):
         now = self.at(cloud)
         if self.settings.fleet_view:
             self._fleet_notices = fleet_notice_times(cloud, self.names.zones)
+            self.exposure = FleetExposure(cloud.market)
         pool = self.emergency.select_pool(cloud, now, primary_pool_id=None)
         zone = self.names.zone_of(pool.pool_id) if pool is not None else None
         instance = cloud.launch(zone, warm=True)
