@@ -23,7 +23,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_UTF8 = b"application/json; charset=utf-8"
-_NO_UNKNOWN_FIELDS = {"client", "notification", "admin"}  # §1.4: C*, N*, M* reject unknown body fields
+NO_UNKNOWN_FIELDS = {"client", "notification", "admin"}  # §1.4: C*, N*, M* reject unknown body fields
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -135,10 +135,23 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     except msgspec.DecodeError as exc:
         raise ApiError(400, "malformed_json", "The request body is not valid JSON") from exc
     try:
-        msgspec.convert(raw, field.annotation if field else dict[str, Any], strict=True)
+        msgspec.convert(_integral(raw), field.annotation if field else dict[str, Any], strict=True)
     except msgspec.ValidationError as exc:
         message, _, path = str(exc).partition(" - at `$")
         raise ValidationException(extra=[{"key": path.strip("`.") or "data", "message": message}]) from exc
-    if field is None and raw and handler.opt.get("group") in _NO_UNKNOWN_FIELDS:
+    if field is None and raw and handler.opt.get("group") in NO_UNKNOWN_FIELDS:
         unknown = f"Object contains unknown field `{next(iter(raw))}`"
         raise ValidationException(extra=[{"key": "data", "message": unknown}])
+
+
+def _integral(value: Any) -> Any:
+    """§1.4 "integers have no fractional part" is read as JSON Schema reads it: ``5.0`` is the integer 5 (a
+    generated client may write it so); ``5.5`` is still no integer, and ``"5"`` no number.
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    return value

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from spotopt.application.replicas.attach_replica_instance import AttachReplicaInstance, AttachReplicaInstanceCommand
 from spotopt.application.replicas.create_replica import CreateReplica, CreateReplicaCommand
@@ -38,6 +38,12 @@ from spotopt.entrypoints.http.wire_objects import replica_response
 AgentPath = FromPath[str]
 ReplicaPath = FromPath[str]
 Query = FromQuery[str | None]
+_STATUS = "(launching|syncing|ready|promoted|terminated|failed)"
+# What parse_statuses / parse_flag / parse_count accept, stated for the OpenAPI document (schema_extra: docs only).
+StatusQuery = Annotated[str | None, Parameter(schema_extra={"pattern": rf"^( *{_STATUS}? *)(, *{_STATUS}? *)*$"})]
+FlagQuery = Annotated[str | None, Parameter(schema_extra={"enum": ["true", "false", "1", "0"]})]
+LimitQuery = Annotated[str | None, Parameter(schema_extra={"pattern": "^0*([1-9][0-9]?|[1-4][0-9]{2}|500)$"})]
+OffsetQuery = Annotated[str | None, Parameter(schema_extra={"pattern": "^[0-9]+$"})]
 Req = Request[Any, Any, Any]
 Body = Response[dict[str, Any]]
 SIGNAL_KINDS = {"rebalance-recommendation": SignalKind.REBALANCE, "termination-notice": SignalKind.TERMINATION}
@@ -74,10 +80,10 @@ class ReplicaController(Controller):
         self,
         request: Req,
         agent_id: AgentPath,
-        status: Query = None,
-        include_terminated: Query = None,
-        limit: Query = None,
-        offset: Query = None,
+        status: StatusQuery = None,
+        include_terminated: FlagQuery = None,
+        limit: LimitQuery = None,
+        offset: OffsetQuery = None,
     ) -> dict[str, Any]:
         """R2: newest first, paged; ``status=launching`` exactly is the launcher's claim (L3, RP-10)."""
         query = ListReplicasQuery(
