@@ -5,6 +5,7 @@ The guard authenticates in the request's one REQUEST scope (its session), the sa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -109,8 +110,9 @@ async def client_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
     await _authenticate(connection, Realm.ADMIN)
-    token = bearer_token(connection) or ""
-    retry = _limiter(connection).hit("admin", token[-8:], connection.app.state.settings.admin_rate_limit)
+    # keyed by a digest of the admin token (never the token, nor a part of it that two tokens could share)
+    identity = hashlib.sha256((bearer_token(connection) or "").encode()).hexdigest()
+    retry = _limiter(connection).hit("admin", identity, connection.app.state.settings.admin_rate_limit)
     if retry is not None:
         raise _too_many(retry)
 

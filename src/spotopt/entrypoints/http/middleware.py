@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -20,6 +22,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+access_log = logging.getLogger("spotopt.http.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_UTF8 = b"application/json; charset=utf-8"
@@ -38,9 +41,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         inbound = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = inbound if _REQUEST_ID.match(inbound) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                _access(scope, message["status"], started, request_id)
                 headers = [
                     (k, _JSON_UTF8 if k.lower() == b"content-type" and v == b"application/json" else v)
                     for k, v in message.get("headers", [])
@@ -53,6 +58,14 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_id)
 
     return middleware
+
+
+def _access(scope: Scope, status: int, started: float, request_id: str) -> None:
+    """One line per request (house style: request logging happens once, here): method, path without the query,
+    status, time and request id. Never headers or bodies, so never a token (§1.2).
+    """
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    access_log.debug("%s %s %s %.1fms request_id=%s", scope["method"], scope["path"], status, elapsed_ms, request_id)
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
