@@ -127,10 +127,16 @@ def test_stateful_links_pass_all_checks(contract: Contract) -> None:
     routes, A14/A4 → A5, M1 → M3), all checks, zero failures.
     """
     base = contract.schema.as_state_machine()
+    linked: list[str] = []  # successful calls on a path id that a previous response handed out
 
     class Links(base):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"session": contract.client, "headers": contract.headers(case)}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            super().after_call(response, case)
+            if case.path_parameters and 200 <= response.status_code < 300:
+                linked.append(case.operation.label)
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             try:
@@ -148,3 +154,4 @@ def test_stateful_links_pass_all_checks(contract: Contract) -> None:
             suppress_health_check=list(HealthCheck),
         )
     )
+    assert linked, "the links never fed a produced id into another operation"
