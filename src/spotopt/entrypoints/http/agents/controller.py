@@ -99,7 +99,7 @@ class AgentController(Controller):
             "current_replica_id": view.current_replica_id,
         }
 
-    @post("/{agent_id:str}/termination", status_code=200)
+    @post("/{agent_id:str}/termination", status_code=200, responses=documented(409))
     async def termination(
         self, request: Req, agent_id: AgentPath, data: JSONBody[TerminationRequest]
     ) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from spotopt.domain.interruptions.values import SignalKind
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
 from spotopt.domain.shared.errors import InvalidValueError
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
+from spotopt.entrypoints.http.openapi import documented
 from spotopt.entrypoints.http.replicas.schemas import (
     ReplicaAttachRequest,
     ReplicaCreateRequest,
@@ -55,7 +56,7 @@ class ReplicaController(Controller):
     guards = [client_guard]
     opt = {"group": "replica", "rate_bucket": "agent"}
 
-    @post("/{agent_id:str}/replicas")
+    @post("/{agent_id:str}/replicas", responses=documented(200, 409, 422))
     async def create(self, request: Req, agent_id: AgentPath, data: JSONBody[ReplicaCreateRequest]) -> Body:
         """R1: register an agent-launched replica (201, or 200 for a known ``instance_id``) or request one (201)."""
         command = CreateReplicaCommand(
@@ -98,7 +99,7 @@ class ReplicaController(Controller):
         replicas = [replica_response(r, result.now) for r in result.replicas]
         return {"success": True, "replicas": replicas, "total": result.total}
 
-    @post("/{agent_id:str}/replicas/{replica_id:str}/promote", status_code=200)
+    @post("/{agent_id:str}/replicas/{replica_id:str}/promote", status_code=200, responses=documented(409))
     async def promote(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaPromoteRequest]
     ) -> dict[str, Any]:
@@ -110,7 +111,7 @@ class ReplicaController(Controller):
         result = await run_use_case(request, PromoteReplica, lambda uc: uc.execute(command))
         return promotion_body(result)
 
-    @delete("/{agent_id:str}/replicas/{replica_id:str}", status_code=200)
+    @delete("/{agent_id:str}/replicas/{replica_id:str}", status_code=200, responses=documented(409))
     async def retire(self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath) -> dict[str, Any]:
         """R4: retire (L11); an already terminated replica answers its recorded values."""
         command = RetireReplicaCommand(client_id=client_id_of(request), agent_id=agent_id, replica_id=replica_id)
@@ -124,7 +125,7 @@ class ReplicaController(Controller):
             "instance_role": result.instance_role.value if result.instance_role else None,
         }
 
-    @put("/{agent_id:str}/replicas/{replica_id:str}", status_code=200)
+    @put("/{agent_id:str}/replicas/{replica_id:str}", status_code=200, responses=documented(409))
     async def attach(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaAttachRequest]
     ) -> dict[str, Any]:
@@ -144,7 +145,7 @@ class ReplicaController(Controller):
             "status": replica.status.value,
         }
 
-    @post("/{agent_id:str}/replicas/{replica_id:str}/status", status_code=200)
+    @post("/{agent_id:str}/replicas/{replica_id:str}/status", status_code=200, responses=documented(409))
     async def status(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaStatusRequest]
     ) -> dict[str, Any]:
@@ -164,7 +165,7 @@ class ReplicaController(Controller):
             "previous_status": result.previous_status.value,
         }
 
-    @post("/{agent_id:str}/replicas/{replica_id:str}/sync-status", status_code=200)
+    @post("/{agent_id:str}/replicas/{replica_id:str}/sync-status", status_code=200, responses=documented(409))
     async def sync_status(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaSyncRequest]
     ) -> dict[str, Any]:
