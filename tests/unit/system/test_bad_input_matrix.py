@@ -26,11 +26,11 @@ import pytest
 from litestar.testing import TestClient
 
 from spotopt.entrypoints.http.app import create_app
-from spotopt.entrypoints.http.auth import AUTH_FAILURES
+from spotopt.entrypoints.http.auth import AUTH_FAILURES, admin_identity
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from tests.agent_v4.agent import NEW, OLD, SHUTDOWN, register_body
 from tests.bad_input import ADMIN, JSON, REQUEST_ID, Database, Route, World, api_routes, assert_error, build_world
-from tests.http_app import make_settings, reset_database
+from tests.http_app import ADMIN_TOKEN, make_settings, reset_database
 from tests.services import sqlite_url
 
 _WALK = Path(tempfile.gettempdir()) / "spotopt-route-walk"
@@ -277,7 +277,7 @@ def test_s1_9_failed_auth_limit_is_429_before_any_token_lookup(world: World, rou
 def test_s1_9_credential_limit_is_429_before_lookup_except_signal_routes(world: World, route: Route) -> None:
     settings, limiter = world.http.app.state.settings, world.http.app.state.rate_limiter
     if route.realm == "admin":
-        bucket, key, limit = "admin", ADMIN["Authorization"][-8:], settings.admin_rate_limit
+        bucket, key, limit = "admin", admin_identity(ADMIN_TOKEN), settings.admin_rate_limit
     else:
         bucket, key, limit = route.bucket, world.own["client_id"], settings.agent_rate_limit
     for _ in range(limit):

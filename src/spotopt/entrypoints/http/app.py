@@ -11,7 +11,6 @@ from dishka import AsyncContainer, Provider
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from spotopt.bootstrap.container import make_container
@@ -23,6 +22,7 @@ from spotopt.entrypoints.http.decisions.controller import DecisionController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.interruptions.controller import InterruptionController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
+from spotopt.entrypoints.http.openapi import TruthfulOpenAPIConfig
 from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from spotopt.entrypoints.http.replicas.controller import ReplicaController
@@ -60,6 +60,13 @@ def create_app(
             await container.close()
 
     router = DishkaRouter("", route_handlers=route_handlers())
+    openapi_config = TruthfulOpenAPIConfig(
+        title="spotopt",
+        version="1",
+        description="Central server of the spotopt spot-instance optimizer (agent v4 compatible).",
+        path=DOCS_PATH,
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+    )
     app = Litestar(
         route_handlers=[router, health],
         exception_handlers=exception_handlers,
@@ -68,17 +75,12 @@ def create_app(
         request_max_body_size=None,
         lifespan=[lifespan],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
-        openapi_config=OpenAPIConfig(
-            title="spotopt",
-            version="1",
-            description="Central server of the spotopt spot-instance optimizer (agent v4 compatible).",
-            path=DOCS_PATH,
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        ),
+        openapi_config=openapi_config,
         debug=False,
         logging_config=None,
     )
     setup_dishka(container, app)
+    openapi_config.routes = lambda: app.routes  # the document is completed from this app's router (openapi.py)
     app.asgi_handler = request_id_middleware(app.asgi_handler)  # type: ignore[arg-type,assignment]
     app.state.settings = settings
     app.state.rate_limiter = FixedWindowLimiter()

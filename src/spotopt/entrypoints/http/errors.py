@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     ClientException,
@@ -44,6 +45,20 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (RuleConflictError, 409),
     (UnusableTargetError, 422),
 ]
+
+
+class ErrorDetail(msgspec.Struct, kw_only=True):
+    """``detail`` of every error: always a ``code``; other keys are listed per route (§1.5)."""
+
+    code: Annotated[str, msgspec.Meta(pattern="^[a-z][a-z0-9_]*$", description="Stable snake_case error code")]
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    """The one error body of api.md §1.5 (what :func:`error_response` sends), documented on every operation."""
+
+    error: Annotated[str, msgspec.Meta(description="Human-readable message")]
+    status_code: Annotated[int, msgspec.Meta(ge=400, le=599)]
+    detail: ErrorDetail
 
 
 class ApiError(Exception):

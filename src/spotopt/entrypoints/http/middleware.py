@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -20,10 +22,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+access_log = logging.getLogger("spotopt.http.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_UTF8 = b"application/json; charset=utf-8"
-_NO_UNKNOWN_FIELDS = {"client", "notification", "admin"}  # §1.4: C*, N*, M* reject unknown body fields
+NO_UNKNOWN_FIELDS = {"client", "notification", "admin"}  # §1.4: C*, N*, M* reject unknown body fields
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -38,9 +41,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         inbound = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = inbound if _REQUEST_ID.match(inbound) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                _access(scope, message["status"], started, request_id)
                 headers = [
                     (k, _JSON_UTF8 if k.lower() == b"content-type" and v == b"application/json" else v)
                     for k, v in message.get("headers", [])
@@ -53,6 +58,14 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_id)
 
     return middleware
+
+
+def _access(scope: Scope, status: int, started: float, request_id: str) -> None:
+    """One line per request (house style: request logging happens once, here): method, path without the query,
+    status, time and request id. Never headers or bodies, so never a token (§1.2).
+    """
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    access_log.debug("%s %s %s %.1fms request_id=%s", scope["method"], scope["path"], status, elapsed_ms, request_id)
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
@@ -135,10 +148,23 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     except msgspec.DecodeError as exc:
         raise ApiError(400, "malformed_json", "The request body is not valid JSON") from exc
     try:
-        msgspec.convert(raw, field.annotation if field else dict[str, Any], strict=True)
+        msgspec.convert(_integral(raw), field.annotation if field else dict[str, Any], strict=True)
     except msgspec.ValidationError as exc:
         message, _, path = str(exc).partition(" - at `$")
         raise ValidationException(extra=[{"key": path.strip("`.") or "data", "message": message}]) from exc
-    if field is None and raw and handler.opt.get("group") in _NO_UNKNOWN_FIELDS:
+    if field is None and raw and handler.opt.get("group") in NO_UNKNOWN_FIELDS:
         unknown = f"Object contains unknown field `{next(iter(raw))}`"
         raise ValidationException(extra=[{"key": "data", "message": unknown}])
+
+
+def _integral(value: Any) -> Any:
+    """§1.4 "integers have no fractional part" is read as JSON Schema reads it: ``5.0`` is the integer 5 (a
+    generated client may write it so); ``5.5`` is still no integer, and ``"5"`` no number.
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    return value

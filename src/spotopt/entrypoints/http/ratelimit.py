@@ -1,4 +1,12 @@
-"""Fixed-window rate limits per credential and per source address (api.md §1.9), in process memory."""
+"""Fixed-window rate limits per credential and per source address (api.md §1.9), in process memory.
+
+Why not Litestar's ``RateLimitConfig``: its middleware runs before routing's guards, keyed by what it can see of
+the raw request, so it would answer 429 before authentication; §1.5 puts authentication (step 3, with the
+failed-auth limit per source address before any token lookup) ahead of the per-credential limit (step 4), and
+§1.9 keys that limit by the authenticated identity, per realm bucket, with exempt signal routes (R8, R9, A10).
+The guards in ``auth.py`` call this limiter at exactly those points; the 429 is the §1.5 JSON body with
+``Retry-After`` and ``detail.retry_after_seconds``.
+"""
 
 from __future__ import annotations
 

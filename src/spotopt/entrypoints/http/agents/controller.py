@@ -25,6 +25,7 @@ from spotopt.entrypoints.http.agents.schemas import (
     config_response,
 )
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
+from spotopt.entrypoints.http.openapi import documented
 from spotopt.entrypoints.http.running import run_use_case
 
 AgentPath = FromPath[str]
@@ -36,7 +37,7 @@ class AgentController(Controller):
     guards = [client_guard]
     opt = {"group": "agent", "rate_bucket": "agent"}
 
-    @post("/register")
+    @post("/register", responses=documented(200, 409))
     async def register(self, request: Req, data: JSONBody[AgentRegisterRequest]) -> Response[dict[str, Any]]:
         """A1: register or refresh the agent (R-1 … R-8); 201 when a new agent was created."""
         command = RegisterAgentCommand(
@@ -98,7 +99,7 @@ class AgentController(Controller):
             "current_replica_id": view.current_replica_id,
         }
 
-    @post("/{agent_id:str}/termination", status_code=200)
+    @post("/{agent_id:str}/termination", status_code=200, responses=documented(409))
     async def termination(
         self, request: Req, agent_id: AgentPath, data: JSONBody[TerminationRequest]
     ) -> dict[str, Any]:

@@ -5,11 +5,12 @@ ignored (§1.4).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
 from spotopt.application.agents.config_view import AgentConfigView
+from spotopt.entrypoints.http.schema_rules import at_least_one_of, enum_of
 from spotopt.entrypoints.http.wire import Ec2Id, ModeName
 from spotopt.entrypoints.http.wire import text as _text
 
@@ -30,6 +31,10 @@ class AgentRegisterRequest(msgspec.Struct, kw_only=True):
 
 
 class HeartbeatRequest(msgspec.Struct, kw_only=True):
+    openapi_extra: ClassVar[dict[str, Any]] = {
+        "properties": {"status": enum_of("online", "disabled", "offline", "switching", "error")}  # H-6
+    }
+
     status: str | None = None
     instance_id: Ec2Id | None = None
     instance_type: _text(64) | None = None  # type: ignore[valid-type]
@@ -66,6 +71,8 @@ class AmisSection(msgspec.Struct, kw_only=True):
 
 
 class CleanupRequest(msgspec.Struct, kw_only=True):
+    openapi_extra: ClassVar[dict[str, Any]] = at_least_one_of("snapshots", "amis", "old_instance_id")
+
     timestamp: datetime | None = None
     snapshots: SnapshotsSection | None = None
     amis: AmisSection | None = None

@@ -12,6 +12,7 @@ from spotopt.application.clients.create_client import CreateClient, CreateClient
 from spotopt.application.clients.regenerate_client_token import RegenerateClientToken, RegenerateClientTokenCommand
 from spotopt.entrypoints.http.auth import admin_guard
 from spotopt.entrypoints.http.clients.schemas import SHOWN_ONCE, ClientCreateRequest, client_response
+from spotopt.entrypoints.http.openapi import documented
 from spotopt.entrypoints.http.running import run_use_case
 from spotopt.entrypoints.http.wire import dt
 
@@ -23,7 +24,7 @@ class AdminController(Controller):
     guards = [admin_guard]
     opt = {"group": "admin"}
 
-    @post("/clients/create")
+    @post("/clients/create", responses=documented(409))
     async def create_client(self, request: Req, data: JSONBody[ClientCreateRequest]) -> Response[dict[str, Any]]:
         """M1: create a client; its token is shown once."""
         command = CreateClientCommand(**msgspec.structs.asdict(data))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -13,6 +13,8 @@ SHOWN_ONCE = "Store this token now; it cannot be shown again"
 
 
 class ClientCreateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    openapi_extra: ClassVar[dict[str, Any]] = {"properties": {"email": {"pattern": "^[^@]+@[^@]+$"}}}  # CL-1
+
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
     max_agents: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5

@@ -12,6 +12,7 @@ from spotopt.application.commands.poll_commands import PollCommands, PollCommand
 from spotopt.application.commands.report_switch import ReportSwitch, ReportSwitchCommand
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
 from spotopt.entrypoints.http.commands.schemas import AckRequest, SwitchReportRequest, instance_facts, switch_timing
+from spotopt.entrypoints.http.openapi import documented
 from spotopt.entrypoints.http.running import run_use_case
 from spotopt.entrypoints.http.wire_objects import delivered_command
 
@@ -32,7 +33,7 @@ class CommandController(Controller):
         delivered = await run_use_case(request, PollCommands, lambda uc: uc.execute(command))
         return {"success": True, "commands": [delivered_command(delivered)] if delivered else []}
 
-    @post("/{agent_id:str}/commands/{command_id:str}/executed", status_code=200)
+    @post("/{agent_id:str}/commands/{command_id:str}/executed", status_code=200, responses=documented(409))
     async def executed(
         self,
         request: Req,
@@ -52,7 +53,7 @@ class CommandController(Controller):
         command = await run_use_case(request, AcknowledgeCommand, lambda uc: uc.execute(ack))
         return {"success": True, "command_id": command.command_id, "status": command.status.value}
 
-    @post("/{agent_id:str}/switch-report")
+    @post("/{agent_id:str}/switch-report", responses=documented(200))
     async def switch_report(
         self, request: Req, agent_id: AgentPath, data: JSONBody[SwitchReportRequest]
     ) -> Response[dict[str, Any]]:

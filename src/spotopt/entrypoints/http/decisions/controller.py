@@ -13,6 +13,7 @@ from spotopt.domain.decisions.inputs import Trigger
 from spotopt.domain.shared.pools import Mode
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
 from spotopt.entrypoints.http.decisions.schemas import DecideRequest, IssueSwitchRequest, decision_body
+from spotopt.entrypoints.http.openapi import documented
 from spotopt.entrypoints.http.running import run_use_case
 from spotopt.entrypoints.http.wire_objects import command_body
 
@@ -46,7 +47,7 @@ class DecisionController(Controller):
         result = await run_use_case(request, DecideForAgent, lambda uc: uc.execute(command))
         return {"success": True, **decision_body(result.decision, result.logical_agent_id)}
 
-    @post("/{agent_id:str}/issue-switch-command")
+    @post("/{agent_id:str}/issue-switch-command", responses=documented(200, 409, 422))
     async def issue_switch_command(
         self,
         request: Req,

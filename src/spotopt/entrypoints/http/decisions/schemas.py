@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from spotopt.application.decisions.decide_for_agent import SuppliedPlacement
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.shared.pools import Mode
+from spotopt.entrypoints.http.schema_rules import POOL_ID_PATTERN, null_unless
 from spotopt.entrypoints.http.wire import Ec2Id, ModeName, dt, num
 
 PROBABILITY_PLACES = 4
@@ -19,6 +20,10 @@ PoolName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 class DecideInstanceBody(msgspec.Struct, kw_only=True):
     """A12 ``instance``: the agent's claimed placement (DP-5: compared, never trusted)."""
+
+    openapi_extra: ClassVar[dict[str, Any]] = {
+        "properties": {"current_pool_id": {"pattern": POOL_ID_PATTERN}, "pool_id": {"pattern": POOL_ID_PATTERN}}
+    }
 
     instance_id: Ec2Id | None = None
     instance_type: Type64 | None = None
@@ -49,6 +54,11 @@ class DecideRequest(msgspec.Struct, kw_only=True):
 
 
 class IssueSwitchRequest(msgspec.Struct, kw_only=True):
+    openapi_extra: ClassVar[dict[str, Any]] = {
+        "properties": {"target_pool_id": {"pattern": POOL_ID_PATTERN}},
+        **null_unless("target_mode", "spot", "target_pool_id"),
+    }
+
     target_mode: Literal["spot", "ondemand"]
     target_pool_id: PoolName | None = None
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None

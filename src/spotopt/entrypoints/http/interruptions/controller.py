@@ -33,6 +33,7 @@ from spotopt.entrypoints.http.interruptions.schemas import (
     TerminationImminentRequest,
     rebalance_body,
 )
+from spotopt.entrypoints.http.openapi import documented
 from spotopt.entrypoints.http.running import run_use_case
 
 AgentPath = FromPath[str]
@@ -47,7 +48,7 @@ class InterruptionController(Controller):
     guards = [client_guard]
     opt = {"group": "replica", "rate_bucket": "agent"}
 
-    @post("/{agent_id:str}/create-emergency-replica", opt=EXEMPT)
+    @post("/{agent_id:str}/create-emergency-replica", opt=EXEMPT, responses=documented(200, 409))
     async def emergency_replica(
         self, request: Req, agent_id: AgentPath, data: JSONBody[EmergencyReplicaRequest]
     ) -> Body:
@@ -68,7 +69,7 @@ class InterruptionController(Controller):
         outcome = await run_use_case(request, HandleInterruptionSignal, lambda uc: uc.execute(command), EMERGENCY)
         return r8_response(outcome)
 
-    @post("/{agent_id:str}/termination-imminent", opt=EXEMPT)
+    @post("/{agent_id:str}/termination-imminent", status_code=200, opt=EXEMPT, responses=documented(202, 409))
     async def termination_imminent(
         self, request: Req, agent_id: AgentPath, data: JSONBody[TerminationImminentRequest]
     ) -> Body:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -57,6 +57,10 @@ class SpotPoolItem(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PricingBody(msgspec.Struct, frozen=True, kw_only=True):
+    openapi_extra: ClassVar[dict[str, Any]] = {  # §1.6, parse_collected_at
+        "properties": {"collected_at": {"format": "date-time", "pattern": _DATETIME.pattern}}
+    }
+
     on_demand_price: float | None = None
     current_spot_price: float | None = None
     cheapest_pool: CheapestPoolBody | None = None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from spotopt.application.replicas.attach_replica_instance import AttachReplicaInstance, AttachReplicaInstanceCommand
 from spotopt.application.replicas.create_replica import CreateReplica, CreateReplicaCommand
@@ -19,6 +19,7 @@ from spotopt.domain.interruptions.values import SignalKind
 from spotopt.domain.replicas.values import ReplicaKind, ReplicaStatus, SyncStatus
 from spotopt.domain.shared.errors import InvalidValueError
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
+from spotopt.entrypoints.http.openapi import documented
 from spotopt.entrypoints.http.replicas.schemas import (
     ReplicaAttachRequest,
     ReplicaCreateRequest,
@@ -38,6 +39,12 @@ from spotopt.entrypoints.http.wire_objects import replica_response
 AgentPath = FromPath[str]
 ReplicaPath = FromPath[str]
 Query = FromQuery[str | None]
+_STATUS = "(launching|syncing|ready|promoted|terminated|failed)"
+# What parse_statuses / parse_flag / parse_count accept, stated for the OpenAPI document (schema_extra: docs only).
+StatusQuery = Annotated[str | None, Parameter(schema_extra={"pattern": rf"^( *{_STATUS}? *)(, *{_STATUS}? *)*$"})]
+FlagQuery = Annotated[str | None, Parameter(schema_extra={"enum": ["true", "false", "1", "0"]})]
+LimitQuery = Annotated[str | None, Parameter(schema_extra={"pattern": "^0*([1-9][0-9]?|[1-4][0-9]{2}|500)$"})]
+OffsetQuery = Annotated[str | None, Parameter(schema_extra={"pattern": "^[0-9]+$"})]
 Req = Request[Any, Any, Any]
 Body = Response[dict[str, Any]]
 SIGNAL_KINDS = {"rebalance-recommendation": SignalKind.REBALANCE, "termination-notice": SignalKind.TERMINATION}
@@ -49,7 +56,7 @@ class ReplicaController(Controller):
     guards = [client_guard]
     opt = {"group": "replica", "rate_bucket": "agent"}
 
-    @post("/{agent_id:str}/replicas")
+    @post("/{agent_id:str}/replicas", responses=documented(200, 409, 422))
     async def create(self, request: Req, agent_id: AgentPath, data: JSONBody[ReplicaCreateRequest]) -> Body:
         """R1: register an agent-launched replica (201, or 200 for a known ``instance_id``) or request one (201)."""
         command = CreateReplicaCommand(
@@ -74,10 +81,10 @@ class ReplicaController(Controller):
         self,
         request: Req,
         agent_id: AgentPath,
-        status: Query = None,
-        include_terminated: Query = None,
-        limit: Query = None,
-        offset: Query = None,
+        status: StatusQuery = None,
+        include_terminated: FlagQuery = None,
+        limit: LimitQuery = None,
+        offset: OffsetQuery = None,
     ) -> dict[str, Any]:
         """R2: newest first, paged; ``status=launching`` exactly is the launcher's claim (L3, RP-10)."""
         query = ListReplicasQuery(
@@ -92,7 +99,7 @@ class ReplicaController(Controller):
         replicas = [replica_response(r, result.now) for r in result.replicas]
         return {"success": True, "replicas": replicas, "total": result.total}
 
-    @post("/{agent_id:str}/replicas/{replica_id:str}/promote", status_code=200)
+    @post("/{agent_id:str}/replicas/{replica_id:str}/promote", status_code=200, responses=documented(409))
     async def promote(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaPromoteRequest]
     ) -> dict[str, Any]:
@@ -104,7 +111,7 @@ class ReplicaController(Controller):
         result = await run_use_case(request, PromoteReplica, lambda uc: uc.execute(command))
         return promotion_body(result)
 
-    @delete("/{agent_id:str}/replicas/{replica_id:str}", status_code=200)
+    @delete("/{agent_id:str}/replicas/{replica_id:str}", status_code=200, responses=documented(409))
     async def retire(self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath) -> dict[str, Any]:
         """R4: retire (L11); an already terminated replica answers its recorded values."""
         command = RetireReplicaCommand(client_id=client_id_of(request), agent_id=agent_id, replica_id=replica_id)
@@ -118,7 +125,7 @@ class ReplicaController(Controller):
             "instance_role": result.instance_role.value if result.instance_role else None,
         }
 
-    @put("/{agent_id:str}/replicas/{replica_id:str}", status_code=200)
+    @put("/{agent_id:str}/replicas/{replica_id:str}", status_code=200, responses=documented(409))
     async def attach(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaAttachRequest]
     ) -> dict[str, Any]:
@@ -138,7 +145,7 @@ class ReplicaController(Controller):
             "status": replica.status.value,
         }
 
-    @post("/{agent_id:str}/replicas/{replica_id:str}/status", status_code=200)
+    @post("/{agent_id:str}/replicas/{replica_id:str}/status", status_code=200, responses=documented(409))
     async def status(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaStatusRequest]
     ) -> dict[str, Any]:
@@ -158,7 +165,7 @@ class ReplicaController(Controller):
             "previous_status": result.previous_status.value,
         }
 
-    @post("/{agent_id:str}/replicas/{replica_id:str}/sync-status", status_code=200)
+    @post("/{agent_id:str}/replicas/{replica_id:str}/sync-status", status_code=200, responses=documented(409))
     async def sync_status(
         self, request: Req, agent_id: AgentPath, replica_id: ReplicaPath, data: JSONBody[ReplicaSyncRequest]
     ) -> dict[str, Any]:

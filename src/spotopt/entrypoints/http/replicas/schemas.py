@@ -6,7 +6,7 @@ Unknown body fields are ignored (§1.4). Datetimes leave as ``Z`` strings, decim
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -14,6 +14,7 @@ from spotopt.application.replicas.promotion import PromotionResult
 from spotopt.domain.replicas.replica import Replica
 from spotopt.domain.replicas.values import ReplicaStatus
 from spotopt.domain.shared.errors import InvalidValueError
+from spotopt.entrypoints.http.schema_rules import at_least_one_of
 from spotopt.entrypoints.http.wire import Ec2Id, dt
 from spotopt.entrypoints.http.wire_objects import replica_response
 
@@ -59,6 +60,10 @@ class ReplicaStatusRequest(msgspec.Struct, kw_only=True):
 
 
 class ReplicaSyncRequest(msgspec.Struct, kw_only=True):
+    openapi_extra: ClassVar[dict[str, Any]] = at_least_one_of(
+        "sync_status", "sync_latency_ms", "state_transfer_progress", "status"
+    )
+
     sync_status: SyncName | None = None
     sync_latency_ms: Annotated[int, msgspec.Meta(ge=0, le=86_400_000)] | None = None
     state_transfer_progress: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
