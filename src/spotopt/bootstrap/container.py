@@ -14,6 +14,7 @@ from dishka import (
 from spotopt.bootstrap.providers.adapters import AdaptersProvider
 from spotopt.bootstrap.providers.background import JobsProvider
 from spotopt.bootstrap.providers.hotpath import HotPathProvider
+from spotopt.bootstrap.providers.client_views import ClientViewsProvider
 from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
 from spotopt.bootstrap.providers.models import ModelsProvider
 from spotopt.bootstrap.providers.use_cases import UseCasesProvider
@@ -39,4 +40,5 @@ def default_providers() -> list[Any]:
         UseCasesProvider(),
         JobsProvider(),
         HotPathProvider(),
+        ClientViewsProvider(),
     ]

@@ -129,11 +129,16 @@ SPOT_CHECKS: list[tuple[str, dict[str, Any], str]] = [
 def _id_cases() -> list[tuple[Route, str]]:
     """Unknown (``None``, 300 chars) and foreign ids; an admin sees every client, so M* routes have no foreign case."""
     cases = []
-    for route in (r for r in ROUTES if r.params):
+    for route in (r for r in ROUTES if r.params and not _client_path(r)):
         cases += [(route, "None"), (route, "long")] + ([(route, "foreign")] if route.realm == "client" else [])
         if len(route.params) > 1:
             cases += [(route, "child:None"), (route, "child:long"), (route, "child:foreign")]
     return cases
+
+
+def _client_path(route: Route) -> bool:
+    """§1.3: a client-realm path naming ``{client_id}`` answers 403 ``client_mismatch`` for any other id, not 404."""
+    return route.realm == "client" and "client_id" in route.params
 
 
 def ids(world: World, case: str) -> dict[str, str]:
@@ -241,6 +246,15 @@ def test_s1_3_cl4_unknown_and_foreign_ids_are_one_and_the_same_404(world: World,
     body = assert_error(send(world, route, case, body_of(route)), 404, "not_found")
     assert body == assert_error(send(world, route, reference, body_of(route)), 404, "not_found")
     assert body["detail"] == {"code": "not_found"}
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if _client_path(r)], ids=str)
+@pytest.mark.parametrize("case", ["None", "long", "foreign"])
+def test_s1_3_cl4_another_client_id_in_a_client_path_is_403_client_mismatch(
+    world: World, route: Route, case: str
+) -> None:
+    body = assert_error(send(world, route, case, body_of(route)), 403, "client_mismatch")
+    assert body == assert_error(send(world, route, "None", body_of(route)), 403, "client_mismatch")
 
 
 @pytest.mark.parametrize(("key", "payload", "field"), SPOT_CHECKS, ids=lambda v: v if isinstance(v, str) else "")

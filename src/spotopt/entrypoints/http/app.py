@@ -15,16 +15,21 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
+from spotopt.entrypoints.http.agents.client_routes import ClientAgentController
 from spotopt.entrypoints.http.agents.controller import AgentController
+from spotopt.entrypoints.http.clients.client_routes import ClientController
 from spotopt.entrypoints.http.clients.controller import AdminController
 from spotopt.entrypoints.http.commands.controller import CommandController
+from spotopt.entrypoints.http.decisions.client_routes import ClientDecisionController
 from spotopt.entrypoints.http.decisions.controller import DecisionController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.interruptions.controller import InterruptionController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
 from spotopt.entrypoints.http.openapi import TruthfulOpenAPIConfig
+from spotopt.entrypoints.http.pricing.client_routes import ClientPricingController
 from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
+from spotopt.entrypoints.http.replicas.client_routes import ClientReplicaController
 from spotopt.entrypoints.http.replicas.controller import ReplicaController
 from spotopt.entrypoints.http.system.controller import health
 from spotopt.entrypoints.http.system.dashboard import saq_dashboard
@@ -43,6 +48,11 @@ def route_handlers() -> list[Any]:
         ReplicaController,
         InterruptionController,
         saq_dashboard,
+        ClientController,
+        ClientAgentController,
+        ClientDecisionController,
+        ClientPricingController,
+        ClientReplicaController,
     ]
 
 

@@ -86,7 +86,11 @@ class AgentModel(Base):
 
 class InstanceModel(Base):
     __tablename__ = "instances"
-    __table_args__ = (owned_by_agent("instances"), Index("ix_instances_agent_id_role", "agent_id", "role"))
+    __table_args__ = (
+        owned_by_agent("instances"),
+        Index("ix_instances_agent_id_role", "agent_id", "role"),
+        Index("ix_instances_client_id_first_seen_at", "client_id", "first_seen_at"),  # C10 pages
+    )
 
     client_id: Mapped[str] = mapped_column(Id(), primary_key=True)
     instance_id: Mapped[str] = mapped_column(Id(), primary_key=True)

@@ -28,6 +28,7 @@ class PricingReportModel(Base):
         owned_by_agent("pricing_reports"),
         Index("ix_pricing_reports_agent_id_received_at", "agent_id", "received_at"),
         Index("ix_pricing_reports_client_id_instance_id", "client_id", "instance_id"),
+        Index("ix_pricing_reports_client_id_received_at", "client_id", "received_at"),  # C14 pages
     )
 
     report_id: Mapped[str] = mapped_column(Id(), primary_key=True)
