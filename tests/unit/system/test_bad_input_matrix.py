@@ -129,11 +129,16 @@ SPOT_CHECKS: list[tuple[str, dict[str, Any], str]] = [
 def _id_cases() -> list[tuple[Route, str]]:
     """Unknown (``None``, 300 chars) and foreign ids; an admin sees every client, so M* routes have no foreign case."""
     cases = []
-    for route in (r for r in ROUTES if r.params):
+    for route in (r for r in ROUTES if r.params and not _names_client(r)):
         cases += [(route, "None"), (route, "long")] + ([(route, "foreign")] if route.realm == "client" else [])
         if len(route.params) > 1:
             cases += [(route, "child:None"), (route, "child:long"), (route, "child:foreign")]
     return cases
+
+
+def _names_client(route: Route) -> bool:
+    """A client-realm path with ``{client_id}``: another client's id there is 403 ``client_mismatch`` (§1.3)."""
+    return route.realm == "client" and "client_id" in route.params
 
 
 def ids(world: World, case: str) -> dict[str, str]:
@@ -243,6 +248,13 @@ def test_s1_3_cl4_unknown_and_foreign_ids_are_one_and_the_same_404(world: World,
     assert body["detail"] == {"code": "not_found"}
 
 
+@pytest.mark.parametrize("route", [r for r in ROUTES if _names_client(r)], ids=str)
+@pytest.mark.parametrize("case", ["None", "long", "foreign"])
+def test_s1_3_cl4_a_path_naming_another_client_is_403_client_mismatch(world: World, route: Route, case: str) -> None:
+    body = assert_error(send(world, route, case, body_of(route)), 403, "client_mismatch")
+    assert body["detail"] == {"code": "client_mismatch"}
+
+
 @pytest.mark.parametrize(("key", "payload", "field"), SPOT_CHECKS, ids=lambda v: v if isinstance(v, str) else "")
 def test_s1_4_wrong_types_and_missing_fields_are_400_naming_the_field(
     world: World, key: str, payload: dict[str, Any], field: str
@@ -329,7 +341,8 @@ def test_s1_1_trailing_slash_serves_successful_calls(world: World) -> None:
 def test_w02_get_with_json_content_type_and_no_body_is_served(world: World, route: Route) -> None:
     response = world.http.get(route.path(world.own), headers={**world.headers(route.realm), **JSON})
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    csv = "/export/" in route.template  # §1.12: the CSV routes answer text/csv on success
+    assert response.headers["content-type"] == ("text/csv; charset=utf-8" if csv else "application/json; charset=utf-8")
     assert REQUEST_ID.match(response.headers["x-request-id"])
 
 
