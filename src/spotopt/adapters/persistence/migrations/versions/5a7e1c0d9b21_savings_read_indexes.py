@@ -1,0 +1,27 @@
+"""savings read indexes
+
+Revision ID: 5a7e1c0d9b21
+Revises: cbbfff2be657
+Create Date: 2026-12-08 01:45:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "5a7e1c0d9b21"
+down_revision: str | None = "cbbfff2be657"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("interruption_episodes", schema=None) as batch_op:
+        batch_op.create_index("ix_interruption_episodes_client_id_closed_at", ["client_id", "closed_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("interruption_episodes", schema=None) as batch_op:
+        batch_op.drop_index("ix_interruption_episodes_client_id_closed_at")
