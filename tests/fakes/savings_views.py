@@ -34,9 +34,13 @@ class InMemorySavingsViews(InMemoryRepository):
                 totals[s.client_id] = totals.get(s.client_id, Decimal(0)) + s.figures.savings
         return totals
 
-    async def ledger_entries(self, client_ids: Sequence[ClientId], since: datetime) -> Sequence[LedgerEntry]:
+    async def ledger_entries(
+        self, client_ids: Sequence[ClientId], spans: Sequence[tuple[datetime, datetime]]
+    ) -> Sequence[LedgerEntry]:
         found = [
-            e for e in self.store.ledger.values() if e.client_id in client_ids and (e.is_open or e.started_at >= since)
+            e
+            for e in self.store.ledger.values()
+            if e.client_id in client_ids and (e.is_open or any(a <= e.started_at < b for a, b in spans))
         ]
         return sorted(found, key=lambda e: (e.started_at, e.entry_id))
 

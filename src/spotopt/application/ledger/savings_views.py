@@ -148,6 +148,21 @@ class SavingsReader:
         return result
 
 
+def _open_runs(
+    finals: Mapping[tuple[ClientId, date], object], client_id: ClientId, first: date, last: date
+) -> tuple[tuple[datetime, datetime], ...]:
+    """``[start, end)`` of each run of consecutive days of ``[first, last]`` without a final snapshot."""
+    runs: list[tuple[datetime, datetime]] = []
+    for day in days_between(first, last):
+        if (client_id, day) in finals:
+            continue
+        if runs and runs[-1][1] == day_start(day):
+            runs[-1] = (runs[-1][0], day_end(day))
+        else:
+            runs.append((day_start(day), day_end(day)))
+    return tuple(runs)
+
+
 class _Book:
     """The snapshots and ledger entries of a set of clients over ``[span_first, today]``, read once."""
 
@@ -168,13 +183,13 @@ class _Book:
         finals = await views.final_days(client_ids, span_first, today)
         book.finals = {(s.client_id, s.day): s for s in finals}
         book.before = defaultdict(lambda: MONEY_ZERO, await views.final_savings_totals(client_ids, span_first))
-        # One ledger read per distinct first non-final day, so a new client does not widen an old client's read.
-        groups: dict[date, list[ClientId]] = defaultdict(list)
+        # Closed entries only of the days without a final snapshot, read per run of consecutive such days; clients
+        # with the same runs share one read (a young client does not widen an old client's read).
+        groups: dict[tuple[tuple[datetime, datetime], ...], list[ClientId]] = defaultdict(list)
         for client_id in client_ids:
-            open_day = next((d for d in days_between(span_first, today) if (client_id, d) not in book.finals), today)
-            groups[open_day].append(client_id)
-        for open_day, members in sorted(groups.items()):
-            for entry in await views.ledger_entries(members, day_start(open_day)):
+            groups[_open_runs(book.finals, client_id, span_first, today)].append(client_id)
+        for runs, members in groups.items():
+            for entry in await views.ledger_entries(members, runs):
                 book.entries[entry.client_id].append(entry)
                 if entry.ended_at is None:
                     book._open[entry.client_id].append(entry)

@@ -32,8 +32,12 @@ class SavingsViews(Protocol):
         """Σ ``savings`` of each client's final daily snapshots dated before ``before``."""
         ...
 
-    async def ledger_entries(self, client_ids: Sequence[ClientId], since: datetime) -> Sequence[LedgerEntry]:
-        """The clients' closed entries that started at or after ``since`` and all their open entries, by start, id."""
+    async def ledger_entries(
+        self, client_ids: Sequence[ClientId], spans: Sequence[tuple[datetime, datetime]]
+    ) -> Sequence[LedgerEntry]:
+        """The clients' closed entries that started in one of the ``[start, end)`` spans, and all their open
+        entries, by start then id.
+        """
         ...
 
     async def count_switches(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Executable, Result, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,14 +75,24 @@ class SqlAlchemySavingsViews:
                 totals[ClientId(client_id)] = Decimal(total)
         return totals
 
-    async def ledger_entries(self, client_ids: Sequence[ClientId], since: datetime) -> Sequence[LedgerEntry]:
+    async def ledger_entries(
+        self, client_ids: Sequence[ClientId], spans: Sequence[tuple[datetime, datetime]]
+    ) -> Sequence[LedgerEntry]:
         e = LedgerEntryModel
         found: list[LedgerEntry] = []
         for ids in chunked(client_ids):
-            closed = select(e).where(e.client_id.in_(ids), e.started_at >= since, e.open_key.is_(None))
-            still_open = select(e).where(e.client_id.in_(ids), e.open_key.is_not(None))
-            for stmt in (closed, still_open):
-                found += [LEDGER_ENTRIES.to_domain(m) for m in (await run(self._session, stmt)).scalars()]
+            closed = [
+                select(*e.__table__.columns).where(
+                    e.client_id.in_(ids), e.started_at >= start, e.started_at < end, e.open_key.is_(None)
+                )
+                for start, end in spans
+            ]
+            still_open = select(*e.__table__.columns).where(e.client_id.in_(ids), e.open_key.is_not(None))
+            for stmt in (*closed, still_open):  # plain rows, read by the mapper by attribute (no ORM objects)
+                found += [
+                    LEDGER_ENTRIES.to_domain(cast("LedgerEntryModel", r))
+                    for r in (await run(self._session, stmt)).all()
+                ]
         found.sort(key=lambda entry: (entry.started_at, entry.entry_id))
         return found
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +27,11 @@ class SqlAlchemySwitchHistoryViews:
         total = (await run(self._session, select(func.count()).select_from(s).where(*filters))).scalar_one()
         if not total or offset >= total:
             return [], int(total)
-        stmt = select(s).where(*filters).order_by(s.received_at.desc(), s.switch_id.asc()).limit(limit).offset(offset)
-        return [SWITCHES.to_domain(m) for m in (await run(self._session, stmt)).scalars()], int(total)
+        stmt = select(*s.__table__.columns).where(*filters).order_by(s.received_at.desc(), s.switch_id.asc())
+        stmt = stmt.limit(limit).offset(offset)
+        # Plain rows, not ORM objects (a CSV export reads up to 100 001): the mapper reads them by attribute.
+        found = [SWITCHES.to_domain(cast("SwitchModel", row)) for row in (await run(self._session, stmt)).all()]
+        return found, int(total)
 
     async def origin_counts(self, client_id: ClientId, start: datetime, end: datetime) -> Mapping[str, int]:
         s = SwitchModel

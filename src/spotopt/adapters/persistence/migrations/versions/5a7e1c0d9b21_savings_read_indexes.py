@@ -21,7 +21,14 @@ def upgrade() -> None:
     with op.batch_alter_table("interruption_episodes", schema=None) as batch_op:
         batch_op.create_index("ix_interruption_episodes_client_id_closed_at", ["client_id", "closed_at"], unique=False)
 
+    with op.batch_alter_table("switches", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_switches_client_id_received_at_origin", ["client_id", "received_at", "origin"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("switches", schema=None) as batch_op:
+        batch_op.drop_index("ix_switches_client_id_received_at_origin")
     with op.batch_alter_table("interruption_episodes", schema=None) as batch_op:
         batch_op.drop_index("ix_interruption_episodes_client_id_closed_at")
