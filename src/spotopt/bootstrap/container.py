@@ -17,6 +17,7 @@ from spotopt.bootstrap.providers.hotpath import HotPathProvider
 from spotopt.bootstrap.providers.client_views import ClientViewsProvider
 from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
 from spotopt.bootstrap.providers.models import ModelsProvider
+from spotopt.bootstrap.providers.savings_views import SavingsViewsProvider
 from spotopt.bootstrap.providers.use_cases import UseCasesProvider
 from spotopt.bootstrap.settings import Settings
 
@@ -41,4 +42,5 @@ def default_providers() -> list[Any]:
         JobsProvider(),
         HotPathProvider(),
         ClientViewsProvider(),
+        SavingsViewsProvider(),
     ]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from spotopt.application.errors import ConflictError
+from spotopt.application.ledger.savings_views import SavingsReader
 from spotopt.application.notifications.recording import record_events
 from spotopt.application.ports.clients import TokenHasher
 from spotopt.application.ports.system import Clock
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.domain.clients.client import Client
+from spotopt.domain.ledger.entry import MONEY_ZERO
 from spotopt.domain.shared.errors import InvalidValueError
 from spotopt.domain.shared.events import DomainEvent, Severity
 from spotopt.domain.shared.ids import ClientId, new_id
@@ -30,17 +33,20 @@ class CreateClientCommand:
 class CreateClientResult:
     client: Client
     token: str
+    total_savings: Decimal = MONEY_ZERO
 
 
 class CreateClient:
     """- Name unique case-insensitively (409 ``duplicate_name``); e-mail stored lowercased, unique (``duplicate_email``).
     - The token is shown once and stored as a hash (CL-1); event ``client_created``.
+    - ``total_savings`` is read from the ledger like every other figure (CL-5), never assumed.
     """
 
-    def __init__(self, uow: UnitOfWork, hasher: TokenHasher, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, hasher: TokenHasher, clock: Clock, reader: SavingsReader) -> None:
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
+        self._reader = reader
 
     async def execute(self, command: CreateClientCommand) -> CreateClientResult:
         email = _normalise_email(command.email)
@@ -69,7 +75,8 @@ class CreateClient:
         event = DomainEvent("client_created", Severity.INFO, f"Client {client.name} created", client.client_id)
         await record_events(self._uow, [event], now)
         await self._uow.commit()
-        return CreateClientResult(client=client, token=token)
+        totals = await self._reader.totals([client.client_id], now)
+        return CreateClientResult(client=client, token=token, total_savings=totals[client.client_id].total_savings)
 
 
 def _normalise_email(email: str | None) -> str | None:

@@ -21,9 +21,12 @@ from spotopt.entrypoints.http.clients.client_routes import ClientController
 from spotopt.entrypoints.http.clients.controller import AdminController
 from spotopt.entrypoints.http.commands.controller import CommandController
 from spotopt.entrypoints.http.decisions.client_routes import ClientDecisionController
+from spotopt.entrypoints.http.clients.admin_stats import AdminStatsController
+from spotopt.entrypoints.http.commands.history_routes import SwitchHistoryController
 from spotopt.entrypoints.http.decisions.controller import DecisionController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.interruptions.controller import InterruptionController
+from spotopt.entrypoints.http.ledger.controller import SavingsController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
 from spotopt.entrypoints.http.openapi import TruthfulOpenAPIConfig
 from spotopt.entrypoints.http.pricing.client_routes import ClientPricingController
@@ -53,6 +56,9 @@ def route_handlers() -> list[Any]:
         ClientDecisionController,
         ClientPricingController,
         ClientReplicaController,
+        SavingsController,
+        SwitchHistoryController,
+        AdminStatsController,
     ]
 
 

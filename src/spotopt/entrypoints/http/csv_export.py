@@ -50,4 +50,6 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[C
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if capped:
         headers["X-Row-Limit-Reached"] = "true"
-    return Response(buffer.getvalue().encode(), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(
+        buffer.getvalue().encode(), media_type="text/csv", headers=headers
+    )  # Litestar adds "; charset=utf-8"

@@ -79,6 +79,8 @@ class SwitchModel(Base):
         owned_by_agent("switches"),
         UniqueConstraint("agent_id", "new_instance_id", name="uq_switches_agent_id_new_instance_id"),
         Index("ix_switches_client_id_received_at", "client_id", "received_at"),
+        # Covers C20's switch origins and the windowed counts of C18/C19/M13 (index-only scans).
+        Index("ix_switches_client_id_received_at_origin", "client_id", "received_at", "origin"),
     )
 
     switch_id: Mapped[str] = mapped_column(Id(), primary_key=True)

@@ -30,6 +30,8 @@ class EpisodeModel(Base):
         # EP-1: at most one open episode per (agent, instance).
         UniqueConstraint("agent_id", "open_key", name="uq_interruption_episodes_agent_id_open_key"),
         Index("ix_interruption_episodes_agent_id_instance_id", "agent_id", "instance_id"),
+        # §5.3 failover_count per client and window (C18, C20, M7, M13).
+        Index("ix_interruption_episodes_client_id_closed_at", "client_id", "closed_at"),
     )
 
     episode_id: Mapped[str] = mapped_column(Id(), primary_key=True)

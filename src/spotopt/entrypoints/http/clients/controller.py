@@ -31,7 +31,7 @@ class AdminController(Controller):
         result = await run_use_case(request, CreateClient, lambda uc: uc.execute(command))
         body = {
             "success": True,
-            "client": msgspec.to_builtins(client_response(result.client)),
+            "client": msgspec.to_builtins(client_response(result.client, total_savings=result.total_savings)),
             "client_token": result.token,
             "message": SHOWN_ONCE,
         }

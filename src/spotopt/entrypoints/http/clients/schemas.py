@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 import msgspec
 
 from spotopt.domain.clients.client import Client
-from spotopt.entrypoints.http.wire import dt
+from spotopt.entrypoints.http.wire import dt, num
 
 SHOWN_ONCE = "Store this token now; it cannot be shown again"
 
@@ -44,7 +45,9 @@ class ClientResponse(msgspec.Struct, kw_only=True):
     deleted_at: str | None
 
 
-def client_response(client: Client, *, agent_count: int = 0, agents_online: int = 0) -> ClientResponse:
+def client_response(
+    client: Client, *, agent_count: int = 0, agents_online: int = 0, total_savings: Decimal = Decimal(0)
+) -> ClientResponse:
     return ClientResponse(
         id=client.client_id,
         name=client.name,
@@ -58,7 +61,7 @@ def client_response(client: Client, *, agent_count: int = 0, agents_online: int 
         default_terminate_wait_seconds=client.default_terminate_wait_seconds,
         agent_count=agent_count,
         agents_online=agents_online,
-        total_savings=0.0,
+        total_savings=num(total_savings, 4) or 0.0,
         token_hint=client.token_hint,
         token_issued_at=dt(client.token_issued_at) or "",
         created_at=dt(client.created_at) or "",
