@@ -12,6 +12,7 @@ from dishka import (
 )
 
 from spotopt.bootstrap.providers.adapters import AdaptersProvider
+from spotopt.bootstrap.providers.admin_views import AdminViewsProvider
 from spotopt.bootstrap.providers.background import JobsProvider
 from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
 from spotopt.bootstrap.providers.models import ModelsProvider
@@ -31,4 +32,11 @@ def make_container(settings: Settings, *overrides: Provider, extra: tuple[Provid
 
 
 def default_providers() -> list[Any]:
-    return [InfrastructureProvider(), AdaptersProvider(), ModelsProvider(), UseCasesProvider(), JobsProvider()]
+    return [
+        InfrastructureProvider(),
+        AdaptersProvider(),
+        ModelsProvider(),
+        UseCasesProvider(),
+        JobsProvider(),
+        AdminViewsProvider(),
+    ]

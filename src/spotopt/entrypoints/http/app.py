@@ -14,6 +14,7 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from spotopt.application.system.job_health import ServerStart
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.http.agents.controller import AgentController
@@ -55,6 +56,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
         try:
+            await container.get(ServerStart)  # H1: the start instant is taken when the server starts
             yield
         finally:
             await container.close()
