@@ -27,6 +27,7 @@ from spotopt.entrypoints.http.middleware import make_body_middleware, request_id
 from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from spotopt.entrypoints.http.replicas.controller import ReplicaController
+from spotopt.entrypoints.http.system.admin_routes import AdminReadController
 from spotopt.entrypoints.http.system.controller import health
 from spotopt.entrypoints.http.system.dashboard import saq_dashboard
 
@@ -44,6 +45,7 @@ def route_handlers() -> list[Any]:
         ReplicaController,
         InterruptionController,
         saq_dashboard,
+        AdminReadController,
     ]
 
 
