@@ -37,6 +37,10 @@ LEAKS = re.compile(
 EVENTS_ALLOWED_ON_FAILURE = {"auth_failed", "validation_error"}  # api.md §1.5 atomicity exceptions
 
 
+# Routes whose contract requires a query parameter (M12 ``q``), with a valid value.
+REQUIRED_QUERY = {"GET /api/admin/search": "q=spotopt"}
+
+
 @dataclass(frozen=True, order=True)
 class Route:
     """One (method, path) of the app; ``template`` has its parameters written ``{name}``."""
@@ -59,6 +63,12 @@ class Route:
 
     def path(self, ids: Mapping[str, str]) -> str:
         return PARAM.sub(lambda m: ids[m.group(1)], self.template)
+
+    @property
+    def query(self) -> str:
+        """The query string a valid request needs (``?…``), or ``""``."""
+        needed = REQUIRED_QUERY.get(str(self))
+        return f"?{needed}" if needed else ""
 
 
 def _realm(handler: BaseRouteHandler) -> str:

@@ -12,6 +12,7 @@ from dishka import (
 )
 
 from spotopt.bootstrap.providers.adapters import AdaptersProvider
+from spotopt.bootstrap.providers.admin_views import AdminViewsProvider
 from spotopt.bootstrap.providers.background import JobsProvider
 from spotopt.bootstrap.providers.hotpath import HotPathProvider
 from spotopt.bootstrap.providers.client_views import ClientViewsProvider
@@ -43,4 +44,5 @@ def default_providers() -> list[Any]:
         HotPathProvider(),
         ClientViewsProvider(),
         SavingsViewsProvider(),
+        AdminViewsProvider(),
     ]

@@ -341,7 +341,7 @@ def test_s1_1_trailing_slash_serves_successful_calls(world: World) -> None:
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "GET"], ids=str)
 def test_w02_get_with_json_content_type_and_no_body_is_served(world: World, route: Route) -> None:
-    response = world.http.get(route.path(world.own), headers={**world.headers(route.realm), **JSON})
+    response = world.http.get(route.path(world.own) + route.query, headers={**world.headers(route.realm), **JSON})
     assert response.status_code == 200, response.text
     csv = "/export/" in route.template  # §1.12: the CSV routes answer text/csv on success
     assert response.headers["content-type"] == ("text/csv; charset=utf-8" if csv else "application/json; charset=utf-8")

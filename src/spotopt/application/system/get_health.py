@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spotopt.application.ports.system import Clock, DatabaseProbe, JobMonitor
+from spotopt.application.jobs.schedule import BackgroundJobs
+from spotopt.application.ports.system import Clock, DatabaseProbe
+from spotopt.application.system.job_health import JobHealth
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -16,18 +18,21 @@ class HealthReport:
 
 
 class GetHealth:
-    """- ``ok`` only when the database answers, the engine serves without fallback and jobs are not stalled."""
+    """- ``ok`` only when the database answers, the engine serves without fallback and jobs are not stalled.
+    - Jobs are ``starting`` (not stalled) until the first ticks after the server's start are due.
+    """
 
-    def __init__(self, probe: DatabaseProbe, jobs: JobMonitor, clock: Clock) -> None:
+    def __init__(self, probe: DatabaseProbe, jobs: JobHealth, clock: Clock) -> None:
         self._probe = probe
         self._jobs = jobs
         self._clock = clock
 
     async def execute(self) -> HealthReport:
         database = "ok" if await self._probe.ping() else "error"
-        jobs = await self._jobs.status(self._clock.now()) if database == "ok" else "stalled"
+        now = self._clock.now()
+        jobs = await self._jobs.background_jobs(now) if database == "ok" else BackgroundJobs.STALLED.value
         engine = "loaded"
-        healthy = database == "ok" and engine == "loaded" and jobs != "stalled"
+        healthy = database == "ok" and engine == "loaded" and jobs != BackgroundJobs.STALLED
         return HealthReport(
             status="ok" if healthy else "degraded", database=database, decision_engine=engine, background_jobs=jobs
         )

@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from spotopt.application.system.job_health import ServerStart
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.http.agents.client_routes import ClientAgentController
@@ -34,6 +35,7 @@ from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from spotopt.entrypoints.http.replicas.client_routes import ClientReplicaController
 from spotopt.entrypoints.http.replicas.controller import ReplicaController
+from spotopt.entrypoints.http.system.admin_routes import AdminReadController
 from spotopt.entrypoints.http.system.controller import health
 from spotopt.entrypoints.http.system.dashboard import saq_dashboard
 
@@ -59,6 +61,7 @@ def route_handlers() -> list[Any]:
         SavingsController,
         SwitchHistoryController,
         AdminStatsController,
+        AdminReadController,
     ]
 
 
@@ -71,6 +74,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
         try:
+            await container.get(ServerStart)  # H1: the start instant is taken when the server starts
             yield
         finally:
             await container.close()

@@ -33,6 +33,7 @@ class AgentModel(Base):
         UniqueConstraint("client_id", "active_logical_key", name="uq_agents_client_id_active_logical_key"),
         UniqueConstraint("client_id", "agent_id", name="uq_agents_client_id_agent_id"),
         Index("ix_agents_client_id_created_at", "client_id", "created_at"),
+        Index("ix_agents_last_heartbeat_at", "last_heartbeat_at"),  # M9 order
     )
 
     agent_id: Mapped[str] = mapped_column(Id(), primary_key=True)
@@ -90,6 +91,7 @@ class InstanceModel(Base):
         owned_by_agent("instances"),
         Index("ix_instances_agent_id_role", "agent_id", "role"),
         Index("ix_instances_client_id_first_seen_at", "client_id", "first_seen_at"),  # C10 pages
+        Index("ix_instances_first_seen_at", "first_seen_at"),  # M8 order
     )
 
     client_id: Mapped[str] = mapped_column(Id(), primary_key=True)

@@ -24,6 +24,7 @@ class ReplicaModel(Base):
         UniqueConstraint("live_episode_key", name="uq_replicas_live_episode_key"),
         Index("ix_replicas_agent_id_status", "agent_id", "status"),
         Index("ix_replicas_client_id_created_at", "client_id", "created_at"),  # C17 pages
+        Index("ix_replicas_status_failed_at", "status", "failed_at"),  # M11 failed_replicas_24h
     )
 
     replica_id: Mapped[str] = mapped_column(Id(), primary_key=True)
