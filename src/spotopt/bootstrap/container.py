@@ -13,6 +13,7 @@ from dishka import (
 
 from spotopt.bootstrap.providers.adapters import AdaptersProvider
 from spotopt.bootstrap.providers.background import JobsProvider
+from spotopt.bootstrap.providers.client_writes import ClientWritesProvider
 from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
 from spotopt.bootstrap.providers.models import ModelsProvider
 from spotopt.bootstrap.providers.use_cases import UseCasesProvider
@@ -31,4 +32,11 @@ def make_container(settings: Settings, *overrides: Provider, extra: tuple[Provid
 
 
 def default_providers() -> list[Any]:
-    return [InfrastructureProvider(), AdaptersProvider(), ModelsProvider(), UseCasesProvider(), JobsProvider()]
+    return [
+        InfrastructureProvider(),
+        AdaptersProvider(),
+        ModelsProvider(),
+        UseCasesProvider(),
+        JobsProvider(),
+        ClientWritesProvider(),
+    ]

@@ -16,13 +16,17 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
+from spotopt.entrypoints.http.agents.client_settings import ClientAgentSettingsController
 from spotopt.entrypoints.http.agents.controller import AgentController
+from spotopt.entrypoints.http.clients.admin_delete import AdminClientDeleteController
 from spotopt.entrypoints.http.clients.controller import AdminController
 from spotopt.entrypoints.http.commands.controller import CommandController
+from spotopt.entrypoints.http.commands.force_switch import ForceSwitchController
 from spotopt.entrypoints.http.decisions.controller import DecisionController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.interruptions.controller import InterruptionController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
+from spotopt.entrypoints.http.notifications.controller import NotificationController
 from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from spotopt.entrypoints.http.replicas.controller import ReplicaController
@@ -43,6 +47,10 @@ def route_handlers() -> list[Any]:
         ReplicaController,
         InterruptionController,
         saq_dashboard,
+        ClientAgentSettingsController,
+        ForceSwitchController,
+        NotificationController,
+        AdminClientDeleteController,
     ]
 
 
