@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import UTC, datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
