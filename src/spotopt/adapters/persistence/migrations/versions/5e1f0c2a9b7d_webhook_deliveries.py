@@ -73,8 +73,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("notification_deliveries", schema=None) as batch_op:
-        batch_op.drop_index("ix_notification_deliveries_status_next_attempt_at")
-        batch_op.drop_index(batch_op.f("ix_notification_deliveries_client_id"))
+    # Dropping the table drops its indexes; MariaDB refuses to drop an index a foreign key still needs (1553).
     op.drop_table("notification_deliveries")
     op.drop_table("webhook_endpoints")
