@@ -7,6 +7,7 @@ import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ from sqlalchemy import Engine, create_engine, select
 
 from spotopt.adapters.persistence.models.metadata import metadata
 from spotopt.application.ports.uow import UnitOfWork
-from spotopt.domain.shared.ids import ClientId
+from spotopt.domain.notifications.notification import Notification
+from spotopt.domain.shared.events import Severity
+from spotopt.domain.shared.ids import ClientId, new_id
 from spotopt.entrypoints.http.auth import admin_guard, client_guard
-from tests.agent_v4.agent import register_body
+from tests.agent_v4.agent import OLD, register_body
 from tests.factories.commands import make_command
 from tests.factories.replicas import make_replica
 from tests.http_app import ADMIN_TOKEN
@@ -34,6 +37,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 LEAKS = re.compile(
     r"Traceback|SELECT|INSERT|UPDATE |DELETE FROM|sqlalchemy|sqlite|msgspec|File \"|\b[A-Z]\w*(?:Error|Exception)\b"
 )
+FOREIGN_INSTANCE = "i-0f0e0d0c0b0a09080"  # the foreign client's primary: own-client lookups never find it
 EVENTS_ALLOWED_ON_FAILURE = {"auth_failed", "validation_error"}  # api.md §1.5 atomicity exceptions
 
 
@@ -177,9 +181,12 @@ def _new_client(http: Http, name: str) -> tuple[str, dict[str, str]]:
     return body["client"]["id"], {"Authorization": f"Bearer {body['client_token']}"}
 
 
-def _agent_with_children(http: Http, client_id: str, headers: Mapping[str, str]) -> dict[str, str]:
+def _agent_with_children(
+    http: Http, client_id: str, headers: Mapping[str, str], instance_id: str = OLD
+) -> dict[str, str]:
     """Register an agent over HTTP, then seed one command and one replica of it through the app's container."""
-    registered = http.post("/api/agents/register", json=register_body("ignored"), headers=dict(headers))
+    body = register_body("ignored", instance_id=instance_id)
+    registered = http.post("/api/agents/register", json=body, headers=dict(headers))
     assert registered.status_code == 201, registered.text
     agent_id = registered.json()["agent_id"]
 
@@ -192,8 +199,21 @@ def _agent_with_children(http: Http, client_id: str, headers: Mapping[str, str])
         await uow.commit()
         return command.command_id, replica.replica_id
 
+    async def first_notification(uow: UnitOfWork) -> str:
+        notification = Notification(
+            notification_id=new_id(), client_id=ClientId(client_id), type="agent-registered",
+            severity=Severity.INFO, title="t", message="m", dedup_key=f"matrix:{agent_id}",
+            created_at=datetime.now(UTC),
+        )  # fmt: skip
+        await uow.events.add_notification(notification)
+        await uow.commit()
+        return notification.notification_id
+
     command_id, replica_id = in_app(http, seed)
-    return {"client_id": client_id, "agent_id": agent_id, "command_id": command_id, "replica_id": replica_id}
+    return {
+        "client_id": client_id, "agent_id": agent_id, "command_id": command_id, "replica_id": replica_id,
+        "instance_id": instance_id, "notification_id": in_app(http, first_notification),
+    }  # fmt: skip
 
 
 def in_app(http: Http, work: Any) -> Any:
@@ -222,7 +242,7 @@ def build_world(http: Http, db: Database) -> World:
         http=http,
         db=db,
         own=_agent_with_children(http, own_client, own_headers),
-        foreign=_agent_with_children(http, foreign_client, foreign_headers),
+        foreign=_agent_with_children(http, foreign_client, foreign_headers, FOREIGN_INSTANCE),
         client_headers=own_headers,
         inactive_headers=inactive_headers,
     )

@@ -16,6 +16,7 @@ from spotopt.bootstrap.providers.admin_views import AdminViewsProvider
 from spotopt.bootstrap.providers.background import JobsProvider
 from spotopt.bootstrap.providers.hotpath import HotPathProvider
 from spotopt.bootstrap.providers.client_views import ClientViewsProvider
+from spotopt.bootstrap.providers.client_writes import ClientWritesProvider
 from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
 from spotopt.bootstrap.providers.models import ModelsProvider
 from spotopt.bootstrap.providers.savings_views import SavingsViewsProvider
@@ -45,4 +46,5 @@ def default_providers() -> list[Any]:
         ClientViewsProvider(),
         SavingsViewsProvider(),
         AdminViewsProvider(),
+        ClientWritesProvider(),
     ]

@@ -64,6 +64,10 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     f"POST {AGENT}/create-emergency-replica": {"signal_type": "termination-notice", "instance_id": OLD},
     f"POST {AGENT}/termination-imminent": {"instance_id": OLD},
     "POST /api/admin/clients/create": {"name": "Never Created"},
+    "POST /api/client/agents/{agent_id}/toggle-enabled": {"enabled": True},
+    "POST /api/client/agents/{agent_id}/settings": {"auto_terminate_enabled": True},
+    "POST /api/client/agents/{agent_id}/config": {"cooldown_minutes": 30},
+    "POST /api/client/instances/{instance_id}/force-switch": {"target": "ondemand"},
 }
 # (route, body, the field detail.field must name): wrong types, missing fields, bad enums, unknown M* fields.
 REGISTER = VALID_BODIES["POST /api/agents/register"]

@@ -27,6 +27,7 @@ from spotopt.domain.shared.ids import AgentId, ClientId
 from spotopt.entrypoints.worker.context import CONTAINER, WorkerContext
 from spotopt.entrypoints.worker.decorators import describe_error, on_demand
 from spotopt.entrypoints.worker.jobs import SCHEDULED_JOBS, aggregate_pricing, monitor_agent_health
+from spotopt.entrypoints.worker.notification_jobs import ON_DEMAND_JOBS
 from spotopt.entrypoints.worker.settings import worker_settings
 from tests.fakes.store import InMemoryStore
 from tests.fakes.system import FixedClock, InMemoryJobRuns
@@ -337,7 +338,8 @@ def test_worker_settings_register_every_scheduled_job_under_its_name_with_its_cr
 
     built = worker_settings(settings, concurrency=3)
 
-    assert dict(built["functions"]) == {name.value: fn for name, fn in SCHEDULED_JOBS.items()}
+    jobs = {**SCHEDULED_JOBS, **ON_DEMAND_JOBS}
+    assert dict(built["functions"]) == {name.value: fn for name, fn in jobs.items()}
     crons = {cron.function.__qualname__: cron.cron for cron in built["cron_jobs"]}
     assert set(crons) == {name.value for name in SCHEDULED_JOBS}
     assert crons["monitor_agent_health"] == "* * * * * */5"

@@ -23,6 +23,8 @@ class JobName(StrEnum):
     RECONCILE_PRICING = "reconcile_pricing"
     FILL_PRICE_GAPS_DAILY = "fill_price_gaps_daily"
     EVALUATE_AUTO_SWITCH = "evaluate_auto_switch"
+    FAN_OUT_NOTIFICATIONS = "fan_out_notifications"
+    DELIVER_NOTIFICATION = "deliver_notification"
 
 
 class RunStatus(StrEnum):

@@ -110,6 +110,8 @@ DEFAULT_JOB_SPECS: Mapping[JobName, JobSpec] = {
         JobSpec(name=JobName.CLEAN_RETENTION, schedule=Schedule(86_400, 2 * 3600), timeout=1000),
         JobSpec(name=JobName.SNAPSHOT_CLIENT_GROWTH, schedule=Schedule(86_400, 300), timeout=600),
         JobSpec(name=JobName.SNAPSHOT_SAVINGS, schedule=Schedule(3600, 1200), timeout=900),
+        JobSpec(name=JobName.FAN_OUT_NOTIFICATIONS, schedule=Schedule(60), timeout=55, retries=1),
+        JobSpec(name=JobName.DELIVER_NOTIFICATION, schedule=None, timeout=30, retries=1),
     )
 }
 

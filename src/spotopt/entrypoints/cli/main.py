@@ -10,6 +10,7 @@ from typing import TypeVar
 import click
 
 from spotopt.application.clients.create_client import CreateClient, CreateClientCommand
+from spotopt.application.notifications.configure_webhook import ConfigureWebhook, ConfigureWebhookCommand
 from spotopt.application.system.create_admin_token import CreateAdminToken
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.database import downgrade_database, new_migration, upgrade_database
@@ -116,6 +117,26 @@ def create_client(name: str, email: str | None, max_agents: int) -> None:
     click.echo(f"client_id: {result.client.client_id}")
     click.echo(f"client_token: {result.token}")
     click.echo("Store this token now; it cannot be shown again.")
+
+
+@admin.command("set-webhook")
+@click.argument("client_id")
+@click.argument("url", required=False)
+def set_webhook(client_id: str, url: str | None) -> None:
+    """Point CLIENT_ID's notification webhook at URL (a new signing secret is printed once); no URL disables it."""
+    settings = Settings.from_env()
+    _ensure_schema(settings)
+    command = ConfigureWebhookCommand(client_id=client_id, url=url)
+    try:
+        result = asyncio.run(run_command(settings, ConfigureWebhook, lambda uc: uc.execute(command)))
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    if result.secret is None:
+        click.echo(f"webhook disabled for client {result.client_id}")
+        return
+    click.echo(f"webhook_secret: {result.secret}")
+    click.echo("Store this secret now; it cannot be shown again. Deliveries carry X-Spotopt-Signature: t=…,v1=….")
 
 
 def _ensure_schema(settings: Settings) -> None:

@@ -24,6 +24,9 @@ from spotopt.entrypoints.http.commands.controller import CommandController
 from spotopt.entrypoints.http.decisions.client_routes import ClientDecisionController
 from spotopt.entrypoints.http.clients.admin_stats import AdminStatsController
 from spotopt.entrypoints.http.commands.history_routes import SwitchHistoryController
+from spotopt.entrypoints.http.agents.client_settings import ClientAgentSettingsController
+from spotopt.entrypoints.http.clients.admin_delete import AdminClientDeleteController
+from spotopt.entrypoints.http.commands.force_switch import ForceSwitchController
 from spotopt.entrypoints.http.decisions.controller import DecisionController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.interruptions.controller import InterruptionController
@@ -31,6 +34,7 @@ from spotopt.entrypoints.http.ledger.controller import SavingsController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
 from spotopt.entrypoints.http.openapi import TruthfulOpenAPIConfig
 from spotopt.entrypoints.http.pricing.client_routes import ClientPricingController
+from spotopt.entrypoints.http.notifications.controller import NotificationController
 from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from spotopt.entrypoints.http.replicas.client_routes import ClientReplicaController
@@ -62,6 +66,10 @@ def route_handlers() -> list[Any]:
         SwitchHistoryController,
         AdminStatsController,
         AdminReadController,
+        ClientAgentSettingsController,
+        ForceSwitchController,
+        NotificationController,
+        AdminClientDeleteController,
     ]
 
 

@@ -148,11 +148,16 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[
 
 def allowed_methods(request: Request[Any, Any, Any]) -> set[str]:
     path = request.url.path.rstrip("/") or "/"
-    methods: set[str] = set()
+    matches: list[tuple[tuple[bool, ...], set[str]]] = []
     for route in request.app.routes:
-        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path.rstrip("/") or "/") + "$"
+        template = route.path.rstrip("/") or "/"
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
         if re.match(pattern, path):
-            methods |= set(getattr(route, "methods", set()))
+            literal = tuple(not part.startswith("{") for part in template.split("/"))
+            matches.append((literal, set(getattr(route, "methods", set()))))
+    # §1.1 path precedence: a literal segment wins over a parameter (``/clients/create`` is never an id).
+    best = max((literal for literal, _ in matches), default=())
+    methods = {m for literal, found in matches if literal == best for m in found}
     methods.discard("HEAD")
     return methods or {"GET"}
 

@@ -33,6 +33,7 @@ from spotopt.domain.shared.errors import DomainError
 from spotopt.domain.shared.ids import AgentId, ClientId
 from spotopt.entrypoints.running import run_in, run_in_new_scope
 from spotopt.entrypoints.worker.decorators import JobFunction, Summary, scheduled
+from spotopt.entrypoints.worker.notification_jobs import fan_out_notifications
 
 log = logging.getLogger("spotopt.jobs")
 
@@ -214,4 +215,5 @@ SCHEDULED_JOBS: Mapping[JobName, JobFunction] = {
     JobName.CLEAN_RETENTION: clean_retention,
     JobName.SNAPSHOT_CLIENT_GROWTH: snapshot_client_growth,
     JobName.SNAPSHOT_SAVINGS: snapshot_savings,
+    JobName.FAN_OUT_NOTIFICATIONS: fan_out_notifications,
 }

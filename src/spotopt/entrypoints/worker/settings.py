@@ -18,6 +18,7 @@ from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.worker.context import CONTAINER, STARTED, WorkerContext
 from spotopt.entrypoints.worker.jobs import SCHEDULED_JOBS
+from spotopt.entrypoints.worker.notification_jobs import ON_DEMAND_JOBS
 
 log = logging.getLogger("spotopt.jobs")
 
@@ -71,7 +72,7 @@ def worker_settings(
 
     return {
         "queue": make_queue(settings, catalogue),
-        "functions": [(name.value, function) for name, function in SCHEDULED_JOBS.items()],
+        "functions": [(name.value, function) for name, function in {**SCHEDULED_JOBS, **ON_DEMAND_JOBS}.items()],
         "cron_jobs": cron_jobs,
         "concurrency": concurrency,
         "startup": startup,

@@ -13,6 +13,7 @@ from spotopt.adapters.persistence.models import (  # noqa: F401 - importing decl
     pricing,
     replicas,
     system,
+    webhooks,
 )
 from spotopt.adapters.persistence.models.base import Base
 
