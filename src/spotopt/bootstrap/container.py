@@ -14,7 +14,7 @@ from dishka import (
 from spotopt.bootstrap.providers.adapters import AdaptersProvider
 from spotopt.bootstrap.providers.background import JobsProvider
 from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
-from spotopt.bootstrap.providers.models import ModelsProvider
+from spotopt.bootstrap.providers.models import ModelsProvider, ModelUseCasesProvider
 from spotopt.bootstrap.providers.use_cases import UseCasesProvider
 from spotopt.bootstrap.settings import Settings
 
@@ -31,4 +31,11 @@ def make_container(settings: Settings, *overrides: Provider, extra: tuple[Provid
 
 
 def default_providers() -> list[Any]:
-    return [InfrastructureProvider(), AdaptersProvider(), ModelsProvider(), UseCasesProvider(), JobsProvider()]
+    return [
+        InfrastructureProvider(),
+        AdaptersProvider(),
+        ModelsProvider(),
+        UseCasesProvider(),
+        JobsProvider(),
+        ModelUseCasesProvider(),
+    ]

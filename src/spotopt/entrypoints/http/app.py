@@ -20,6 +20,7 @@ from spotopt.entrypoints.http.agents.controller import AgentController
 from spotopt.entrypoints.http.clients.controller import AdminController
 from spotopt.entrypoints.http.commands.controller import CommandController
 from spotopt.entrypoints.http.decisions.controller import DecisionController
+from spotopt.entrypoints.http.decisions.model_routes import ModelRegistryController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.interruptions.controller import InterruptionController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
@@ -43,6 +44,7 @@ def route_handlers() -> list[Any]:
         ReplicaController,
         InterruptionController,
         saq_dashboard,
+        ModelRegistryController,
     ]
 
 
