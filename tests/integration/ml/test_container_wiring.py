@@ -42,7 +42,8 @@ async def test_a_live_model_in_model_dir_serves_catboost_policies(tmp_path: Path
         estimates = await engine.estimate(pools, policy, NOW, budget_seconds=0.2)
         assert {e.version for e in estimates.values()} == {"interruption_risk-v1"}
         assert {e.price_model_version for e in estimates.values()} == {"rules-p2"}
-        assert isinstance((await container.get(ModelSessions)), SqlModelRegistry)  # the registry is the database's
+        assert isinstance(await container.get(SqlModelRegistry), SqlModelRegistry)  # the registry is the database's
+        assert (await (await container.get(ModelSessions)).list_sessions(frozenset(), 10, 0))[1] == 1
         executor = await container.get(InferenceExecutor)
     finally:
         await container.close()

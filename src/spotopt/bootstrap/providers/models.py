@@ -13,7 +13,7 @@ from spotopt.adapters.ml.catboost_engine import CatBoostDecisionEngine
 from spotopt.adapters.ml.catboost_trainer import CatBoostModelTrainer
 from spotopt.adapters.ml.engine_status import LiveEngineStatus
 from spotopt.adapters.ml.executor import InferenceExecutor
-from spotopt.adapters.ml.live_models import CachedModelRegistry, LiveModelSource
+from spotopt.adapters.ml.live_models import CachedModelRegistry, InvalidatingSessions, LiveModelSource
 from spotopt.adapters.ml.model_store import FileModelStore
 from spotopt.adapters.persistence.repositories.model_registry import SqlModelRegistry
 from spotopt.adapters.policy_store import CachedPolicyStore, SqlPolicyStore
@@ -61,8 +61,8 @@ class ModelsProvider(Provider):
         return SqlModelRegistry(sessionmaker)
 
     @provide
-    def model_sessions(self, registry: SqlModelRegistry) -> ModelSessions:
-        return registry
+    def model_sessions(self, registry: SqlModelRegistry, cache: CachedModelRegistry) -> ModelSessions:
+        return InvalidatingSessions(registry, cache)
 
     @provide
     def cached_registry(self, registry: SqlModelRegistry) -> CachedModelRegistry:

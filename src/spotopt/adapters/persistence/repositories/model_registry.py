@@ -254,9 +254,8 @@ class SqlModelRegistry:
         self, session: AsyncSession, versions: Sequence[ModelVersion]
     ) -> dict[ModelKind, SessionPointers]:
         ids = {v.session_id for v in versions if v.status.value in _POINTED and v.session_id}
-        labels = dict(
-            (await session.execute(select(_S.session_id, _S.label).where(_S.session_id.in_(ids)))).tuples().all()
-        )
+        rows = (await session.execute(select(_S.session_id, _S.label).where(_S.session_id.in_(ids)))).all()
+        labels = {str(row[0]): str(row[1]) for row in rows}
 
         def ref(version: ModelVersion | None) -> SessionRef | None:
             if version is None or version.session_id is None:
