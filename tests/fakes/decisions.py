@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from spotopt.application.ports.decisions import TrainedModel
+from spotopt.application.errors import NotFoundError
+from spotopt.application.ports.decisions import SessionFile, SessionPointers, SessionRef, TrainedModel
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.decisions.features import PRICE_FEATURES, RISK_FEATURES, FeatureRow
 from spotopt.domain.decisions.inputs import Trigger
@@ -29,6 +31,7 @@ from spotopt.domain.decisions.models import (
     reject,
 )
 from spotopt.domain.decisions.policy import CatBoostTraining
+from spotopt.domain.decisions.sessions import ModelSession, VersionExistsError, activate_session, fall_back_all
 from spotopt.domain.decisions.training import Sample
 from spotopt.domain.shared.ids import AgentId
 from tests.fakes.store import InMemoryRepository
@@ -52,10 +55,13 @@ class InMemoryDecisionRepository(InMemoryRepository):
 
 
 class InMemoryModelRegistry:
-    """``ModelRegistry`` over a list, applying the same DP-20 rules as the real registries; each call is atomic."""
+    """``ModelRegistry`` and ``ModelSessions`` over a list, applying the same DP-20 rules as the real registries;
+    each call is atomic (a failing call changes nothing).
+    """
 
     def __init__(self) -> None:
         self.versions: list[ModelVersion] = []
+        self.sessions: dict[str, ModelSession] = {}
         self.live_reads = 0
 
     async def register_candidate(self, manifest: ModelManifest, now: datetime) -> ModelVersion:
@@ -64,10 +70,98 @@ class InMemoryModelRegistry:
         )
         if same is not None:
             return same
-        number = next_version_number(self.versions, manifest.kind)
-        new = ModelVersion(manifest.kind, number, manifest, ModelStatus.CANDIDATE, now, now)
-        self.versions.append(new)
-        return new
+        label = manifest.label
+        if any(s.label == label for s in self.sessions.values()):
+            label = f"{manifest.label[:51]}-{manifest.content_hash[:12]}"
+        file = SessionFile(manifest=manifest, file_name=f"{manifest.kind.value}.cbm", size_bytes=0)
+        session = self._insert(label, manifest.origin, manifest.notes, [file], now)
+        return session.versions[0]
+
+    async def add_session(
+        self, *, label: str, origin: ModelOrigin, notes: str, files: Sequence[SessionFile], now: datetime
+    ) -> tuple[ModelSession, bool]:
+        existing = next((s for s in self.sessions.values() if s.label == label), None)
+        if existing is not None:
+            existing = self._current(existing)
+            if existing.contents != frozenset((f.manifest.kind, f.manifest.content_hash) for f in files):
+                raise VersionExistsError(f"Model session {label} exists with other content", version=label)
+            return existing, False
+        return self._insert(label, origin, notes, files, now), True
+
+    async def activate_session(self, session_id: str, now: datetime) -> dict[ModelKind, SessionPointers]:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise NotFoundError(f"No model session {session_id}", session_id=session_id)
+        changed = activate_session(self.versions, self._current(session), now)
+        if changed:
+            self._apply(changed)
+            self.sessions[session_id] = dataclasses.replace(session, activated_at=now)
+        return self._pointers()
+
+    async def fall_back_all(self, now: datetime) -> dict[ModelKind, SessionPointers]:
+        changed = fall_back_all(self.versions, now)
+        self._apply(changed)
+        for sid in {v.session_id for v in changed if v.status is ModelStatus.LIVE and v.session_id}:
+            self.sessions[sid] = dataclasses.replace(self.sessions[sid], activated_at=now)
+        return self._pointers()
+
+    async def get_session(self, session_id: str) -> ModelSession | None:
+        session = self.sessions.get(session_id)
+        return None if session is None else self._current(session)
+
+    async def list_sessions(
+        self, statuses: frozenset[ModelStatus], limit: int, offset: int
+    ) -> tuple[list[ModelSession], int]:
+        ordered = sorted(self.sessions.values(), key=lambda s: (s.created_at, s.session_id), reverse=True)
+        current = [self._current(s) for s in ordered]
+        chosen = [s for s in current if not statuses or s.status in statuses]
+        return chosen[offset : offset + limit], len(chosen)
+
+    def _insert(
+        self, label: str, origin: ModelOrigin, notes: str, files: Sequence[SessionFile], now: datetime
+    ) -> ModelSession:
+        session_id = f"session-{len(self.sessions) + 1}"
+        versions: list[ModelVersion] = []
+        for file in files:
+            kind = file.manifest.kind
+            number = next_version_number([*self.versions, *versions], kind)
+            versions.append(
+                ModelVersion(
+                    kind,
+                    number,
+                    file.manifest,
+                    ModelStatus.CANDIDATE,
+                    now,
+                    now,
+                    session_id=session_id,
+                    size_bytes=file.size_bytes,
+                    file_name=file.file_name,
+                )
+            )
+        self.versions.extend(versions)
+        session = ModelSession(
+            session_id=session_id, label=label, origin=origin, created_at=now, versions=tuple(versions), notes=notes
+        )
+        self.sessions[session_id] = session
+        return session
+
+    def _current(self, session: ModelSession) -> ModelSession:
+        versions = tuple(v for v in self.versions if v.session_id == session.session_id)
+        return dataclasses.replace(session, versions=versions)
+
+    def _pointers(self) -> dict[ModelKind, SessionPointers]:
+        def ref(version: ModelVersion | None) -> SessionRef | None:
+            if version is None or version.session_id is None:
+                return None
+            label = self.sessions[version.session_id].label
+            return SessionRef(session_id=version.session_id, label=label, version=version.version)
+
+        return {
+            kind: SessionPointers(
+                live=ref(lineup(self.versions, kind).live), fallback=ref(lineup(self.versions, kind).fallback)
+            )
+            for kind in ModelKind
+        }
 
     async def activate(self, kind: ModelKind, version: int, now: datetime) -> LiveModels:
         self._apply(activate(self.versions, kind, version, now))
@@ -106,6 +200,17 @@ class InMemoryModelArtifacts:
     def __init__(self) -> None:
         self.items: dict[str, bytes] = {}
         self.smoke_test_fails = False
+
+    async def check(self, artifact: bytes, manifest: ModelManifest) -> float:
+        if hashlib.sha256(artifact).hexdigest() != manifest.content_hash:
+            raise ModelInvalidError("content hash does not match the manifest")
+        if self.smoke_test_fails or not artifact.startswith(b"STUB"):
+            raise ModelInvalidError(
+                "not a CatBoost binary model (.cbm)"
+                if not artifact.startswith(b"STUB")
+                else "the reference row scores outside [0, 1]"
+            )
+        return manifest.expected_score if manifest.expected_score is not None else 0.5
 
     async def put(self, artifact: bytes, manifest: ModelManifest) -> None:
         if hashlib.sha256(artifact).hexdigest() != manifest.content_hash:

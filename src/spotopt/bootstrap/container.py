@@ -14,11 +14,11 @@ from dishka import (
 from spotopt.bootstrap.providers.adapters import AdaptersProvider
 from spotopt.bootstrap.providers.admin_views import AdminViewsProvider
 from spotopt.bootstrap.providers.background import JobsProvider
-from spotopt.bootstrap.providers.hotpath import HotPathProvider
 from spotopt.bootstrap.providers.client_views import ClientViewsProvider
 from spotopt.bootstrap.providers.client_writes import ClientWritesProvider
+from spotopt.bootstrap.providers.hotpath import HotPathProvider
 from spotopt.bootstrap.providers.infrastructure import InfrastructureProvider
-from spotopt.bootstrap.providers.models import ModelsProvider
+from spotopt.bootstrap.providers.models import ModelsProvider, ModelUseCasesProvider
 from spotopt.bootstrap.providers.savings_views import SavingsViewsProvider
 from spotopt.bootstrap.providers.use_cases import UseCasesProvider
 from spotopt.bootstrap.settings import Settings
@@ -47,4 +47,5 @@ def default_providers() -> list[Any]:
         SavingsViewsProvider(),
         AdminViewsProvider(),
         ClientWritesProvider(),
+        ModelUseCasesProvider(),
     ]

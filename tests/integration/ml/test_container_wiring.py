@@ -11,19 +11,23 @@ import pytest
 
 from spotopt.adapters.ml.catboost_engine import CatBoostDecisionEngine
 from spotopt.adapters.ml.executor import InferenceBusyError, InferenceExecutor
-from spotopt.application.ports.decisions import DecisionEngine, ModelArtifacts, ModelRegistry
+from spotopt.adapters.persistence.repositories.model_registry import SqlModelRegistry
+from spotopt.application.ports.decisions import DecisionEngine, ModelArtifacts, ModelRegistry, ModelSessions
 from spotopt.bootstrap.container import make_container
+from spotopt.bootstrap.database import upgrade_database
 from spotopt.bootstrap.settings import Settings
 from spotopt.domain.decisions.estimation import PoolSnapshot
 from spotopt.domain.decisions.models import ModelKind
 from spotopt.domain.decisions.policy import EngineKind, PolicyDocument
 from tests.integration.ml.tiny import train_tiny
+from tests.services import sqlite_url
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 async def test_a_live_model_in_model_dir_serves_catboost_policies(tmp_path: Path) -> None:
-    settings = Settings(database_url="sqlite+aiosqlite:///:memory:", data_dir=tmp_path, model_dir=tmp_path / "models")
+    settings = Settings(database_url=sqlite_url(tmp_path), data_dir=tmp_path, model_dir=tmp_path / "models")
+    upgrade_database(settings)
     container = make_container(settings)
     try:
         trained = train_tiny(tmp_path / "scratch")
@@ -38,7 +42,8 @@ async def test_a_live_model_in_model_dir_serves_catboost_policies(tmp_path: Path
         estimates = await engine.estimate(pools, policy, NOW, budget_seconds=0.2)
         assert {e.version for e in estimates.values()} == {"interruption_risk-v1"}
         assert {e.price_model_version for e in estimates.values()} == {"rules-p2"}
-        assert (tmp_path / "models" / "registry.json").is_file()
+        assert isinstance(await container.get(SqlModelRegistry), SqlModelRegistry)  # the registry is the database's
+        assert (await (await container.get(ModelSessions)).list_sessions(frozenset(), 10, 0))[1] == 1
         executor = await container.get(InferenceExecutor)
     finally:
         await container.close()

@@ -1,9 +1,11 @@
-"""One behaviour for every ``ModelRegistry``: the in-memory fake and the file registry (keeps the fake honest)."""
+"""One behaviour for every ``ModelRegistry``: the in-memory fake, the file registry and the database registry
+(keeps the fake honest; the database is MariaDB when ``SPOTOPT_TEST_DATABASE_URL`` is set).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from spotopt.application.ports.decisions import ModelRegistry
 from spotopt.domain.decisions.models import ModelKind, ModelStatus, ModelVersionNotFoundError
 from spotopt.domain.shared.errors import RuleConflictError
 from tests.fakes.decisions import InMemoryModelRegistry
+from tests.integration.ml.sql_registry import sql_registry
 from tests.unit.decisions.ml_helpers import manifest_for
 
 NOW = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
@@ -25,9 +28,13 @@ Factory = Callable[[Path], ModelRegistry]
 FACTORIES: dict[str, Factory] = {"in_memory": lambda _: InMemoryModelRegistry(), "file": FileModelRegistry}
 
 
-@pytest.fixture(params=sorted(FACTORIES))
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> ModelRegistry:
-    return FACTORIES[request.param](tmp_path)
+@pytest.fixture(params=[*sorted(FACTORIES), "sql"])
+async def registry(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ModelRegistry]:
+    if request.param != "sql":
+        yield FACTORIES[request.param](tmp_path)
+        return
+    async with sql_registry(tmp_path) as sql:
+        yield sql
 
 
 async def test_candidates_are_numbered_per_kind_and_registering_again_returns_the_same_version(

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from spotopt.application.jobs.names import JobName, RunStatus
 from spotopt.application.jobs.schedule import DEFAULT_JOB_SPECS, JobCatalogue
+from spotopt.application.ports.decisions import EngineState
 from spotopt.application.ports.system import Clock
 from spotopt.application.system.get_health import GetHealth
 from spotopt.application.system.job_health import JobHealth, ServerStart, first_ticks_due
@@ -25,10 +26,23 @@ from tests.services import sqlite_url
 START = datetime(2026, 11, 28, 9, 0, 3, tzinfo=UTC)
 
 
+class FixedEngineStatus:
+    """The rule engine serving without fallback (the engine half of H1 is tested with the model registry)."""
+
+    async def current(self) -> EngineState:
+        return EngineState(
+            engine_kind="rules",
+            policy_version="builtin",
+            risk_model_version=None,
+            price_model_version=None,
+            fallback_active=False,
+        )
+
+
 def health_at(clock: FixedClock, runs: InMemoryJobRuns, *, started_at: datetime = START) -> GetHealth:
     monitor = InMemoryJobMonitor(runs, DEFAULT_JOB_SPECS)
     jobs = JobHealth(monitor, runs, JobCatalogue(DEFAULT_JOB_SPECS), ServerStart(started_at))
-    return GetHealth(StubDatabaseProbe(), jobs, clock)
+    return GetHealth(StubDatabaseProbe(), jobs, clock, FixedEngineStatus())
 
 
 async def test_h1_a_server_4_seconds_after_start_is_starting_not_degraded() -> None:
@@ -68,7 +82,7 @@ async def test_h1_a_database_outage_is_degraded_even_while_starting() -> None:
     runs = InMemoryJobRuns()
     monitor = InMemoryJobMonitor(runs, DEFAULT_JOB_SPECS)
     jobs = JobHealth(monitor, runs, JobCatalogue(DEFAULT_JOB_SPECS), ServerStart(START))
-    sut = GetHealth(StubDatabaseProbe(up=False), jobs, FixedClock(START + timedelta(seconds=1)))
+    sut = GetHealth(StubDatabaseProbe(up=False), jobs, FixedClock(START + timedelta(seconds=1)), FixedEngineStatus())
 
     report = await sut.execute()
 

@@ -11,8 +11,22 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from spotopt.adapters.ml.catboost_models import CatBoostPredictor, Predictor
-from spotopt.application.ports.decisions import ModelArtifacts, ModelRegistry
-from spotopt.domain.decisions.models import LiveModels, ModelKind, ModelManifest, ModelVersion
+from spotopt.application.ports.decisions import (
+    ModelArtifacts,
+    ModelRegistry,
+    ModelSessions,
+    SessionFile,
+    SessionPointers,
+)
+from spotopt.domain.decisions.models import (
+    LiveModels,
+    ModelKind,
+    ModelManifest,
+    ModelOrigin,
+    ModelStatus,
+    ModelVersion,
+)
+from spotopt.domain.decisions.sessions import ModelSession
 from spotopt.domain.shared.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -70,6 +84,10 @@ class CachedModelRegistry:
         self._cached, self._read_at = pointers, started
         return pointers
 
+    def invalidate(self) -> None:
+        """The next read goes to the registry (a swap made through this process is seen at once)."""
+        self._cached = None
+
     async def register_candidate(self, manifest: ModelManifest, now: datetime) -> ModelVersion:
         return await self._registry.register_candidate(manifest, now)
 
@@ -88,6 +106,41 @@ class CachedModelRegistry:
 
     async def list_versions(self, kind: ModelKind | None = None) -> Sequence[ModelVersion]:
         return await self._registry.list_versions(kind)
+
+
+class InvalidatingSessions:
+    """``ModelSessions`` whose pointer swaps clear this process's pointer cache; other processes follow within
+    the cache's 5 s (DP-22).
+    """
+
+    def __init__(self, sessions: ModelSessions, cache: CachedModelRegistry) -> None:
+        self._sessions = sessions
+        self._cache = cache
+
+    async def add_session(
+        self, *, label: str, origin: ModelOrigin, notes: str, files: Sequence[SessionFile], now: datetime
+    ) -> tuple[ModelSession, bool]:
+        return await self._sessions.add_session(label=label, origin=origin, notes=notes, files=files, now=now)
+
+    async def activate_session(self, session_id: str, now: datetime) -> dict[ModelKind, SessionPointers]:
+        try:
+            return await self._sessions.activate_session(session_id, now)
+        finally:
+            self._cache.invalidate()
+
+    async def fall_back_all(self, now: datetime) -> dict[ModelKind, SessionPointers]:
+        try:
+            return await self._sessions.fall_back_all(now)
+        finally:
+            self._cache.invalidate()
+
+    async def get_session(self, session_id: str) -> ModelSession | None:
+        return await self._sessions.get_session(session_id)
+
+    async def list_sessions(
+        self, statuses: frozenset[ModelStatus], limit: int, offset: int
+    ) -> tuple[list[ModelSession], int]:
+        return await self._sessions.list_sessions(statuses, limit, offset)
 
 
 class LiveModelSource:

@@ -40,6 +40,14 @@ class FileModelStore:
     def artifact_path(self, digest: str) -> Path:
         return self._root / "artifacts" / f"{digest}.cbm"
 
+    async def check(self, artifact: bytes, manifest: ModelManifest) -> float:
+        return await asyncio.to_thread(self.check_sync, artifact, manifest)
+
+    def check_sync(self, artifact: bytes, manifest: ModelManifest) -> float:
+        predictor = CatBoostPredictor.load(artifact, manifest)
+        (score,) = predictor.predict([manifest.reference_row])
+        return score
+
     async def put(self, artifact: bytes, manifest: ModelManifest) -> None:
         await asyncio.to_thread(self.put_sync, artifact, manifest)
 

@@ -9,8 +9,17 @@ from typing import Protocol
 
 from spotopt.domain.decisions.decision import Decision
 from spotopt.domain.decisions.inputs import DecisionInput, Trigger
-from spotopt.domain.decisions.models import LiveModels, ModelKind, ModelManifest, ModelVersion, TrainingWindow
+from spotopt.domain.decisions.models import (
+    LiveModels,
+    ModelKind,
+    ModelManifest,
+    ModelOrigin,
+    ModelStatus,
+    ModelVersion,
+    TrainingWindow,
+)
 from spotopt.domain.decisions.policy import CatBoostTraining, PolicyDocument
+from spotopt.domain.decisions.sessions import ModelSession
 from spotopt.domain.decisions.training import Sample
 from spotopt.domain.shared.ids import AgentId
 
@@ -83,8 +92,99 @@ class ModelRegistry(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionFile:
+    """One validated artefact of an upload: its manifest, the part's file name and its size."""
+
+    manifest: ModelManifest
+    file_name: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRef:
+    session_id: str
+    label: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionPointers:
+    """The sessions behind one kind's live and fallback versions (M15 / M16 answers)."""
+
+    live: SessionRef | None = None
+    fallback: SessionRef | None = None
+
+
+class ModelSessions(Protocol):
+    """Model sessions (A.12) over the same versions and pointers as ``ModelRegistry``, with its guarantees: each
+    method is one atomic, durable change of its own (never the caller's transaction), and a failed call changes
+    nothing (DP-20).
+    """
+
+    async def add_session(
+        self, *, label: str, origin: ModelOrigin, notes: str, files: Sequence[SessionFile], now: datetime
+    ) -> tuple[ModelSession, bool]:
+        """A new session of ``candidate`` versions, numbered per kind (DP-19); True when created.
+
+        The label taken by a session with the same contents (kinds and content hashes) → that session and False;
+        with other contents → ``VersionExistsError``.
+        """
+        ...
+
+    async def activate_session(self, session_id: str, now: datetime) -> dict[ModelKind, SessionPointers]:
+        """M15: the session's versions go live in one swap (``NotFoundError``; ``session_rejected``)."""
+        ...
+
+    async def fall_back_all(self, now: datetime) -> dict[ModelKind, SessionPointers]:
+        """M16: every kind with a fallback goes back to it in one swap (``no_fallback`` when none has one)."""
+        ...
+
+    async def get_session(self, session_id: str) -> ModelSession | None: ...
+
+    async def list_sessions(
+        self, statuses: frozenset[ModelStatus], limit: int, offset: int
+    ) -> tuple[list[ModelSession], int]:
+        """Sessions (of those statuses when any is given), newest first, and their total count."""
+        ...
+
+
+class PolicyVersions(Protocol):
+    """Stored policy documents (DP-18): one ``active``, at most one ``fallback``; each call one atomic change."""
+
+    async def activate_document(self, document: PolicyDocument, now: datetime) -> tuple[PolicyDocument, str | None]:
+        """Store ``document`` as the next version and make it active in one swap; the previous active becomes the
+        fallback and the previous fallback retires. Returns the stored document (its ``policy_version`` set) and
+        the previous active version (None while the built-in document served).
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineState:
+    """Which engine really serves decisions now (H1 ``decision_engine``, M11)."""
+
+    engine_kind: str
+    policy_version: str
+    risk_model_version: str | None
+    price_model_version: str | None
+    fallback_active: bool
+
+
+class EngineStatus(Protocol):
+    """Reads the active policy and the loadable models the way decisions do (DP-3, DP-22). Never raises."""
+
+    async def current(self) -> EngineState: ...
+
+
 class ModelArtifacts(Protocol):
     """The model store: immutable, content-addressed artefacts (DP-19). Artefacts are data, never code."""
+
+    async def check(self, artifact: bytes, manifest: ModelManifest) -> float:
+        """Validate without storing (the checks of ``put``); the reference row's score (DP-11 smoke test).
+        Raises ``ModelInvalidError`` with the reason.
+        """
+        ...
 
     async def put(self, artifact: bytes, manifest: ModelManifest) -> None:
         """Store an artefact after validating it (DP-11, DP-21): its hash is ``manifest.content_hash``, it loads as a

@@ -9,12 +9,10 @@ from spotopt.adapters.clock import SystemClock
 from spotopt.adapters.persistence.repositories.retention import SqlAlchemyRetentionStore
 from spotopt.adapters.persistence.repositories.system import SqlAlchemyDatabaseProbe, SqlAlchemyJobMonitor
 from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
-from spotopt.adapters.policy_store import BuiltinPolicyStore
 from spotopt.adapters.security import Sha256TokenHasher
 from spotopt.application.agents.timings import AgentTimings
 from spotopt.application.jobs.schedule import JobCatalogue
 from spotopt.application.ports.clients import TokenHasher
-from spotopt.application.ports.decisions import PolicyStore
 from spotopt.application.ports.system import Clock, DatabaseProbe, JobMonitor, RetentionStore
 from spotopt.application.ports.uow import UnitOfWork
 from spotopt.application.system.authenticate import EnvAdminToken
@@ -26,10 +24,6 @@ class AdaptersProvider(Provider):
     hasher = provide(Sha256TokenHasher, provides=TokenHasher, scope=Scope.APP)
     uow = provide(SqlAlchemyUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
     retention = provide(SqlAlchemyRetentionStore, provides=RetentionStore, scope=Scope.REQUEST)
-
-    @provide(scope=Scope.APP)
-    def policy_store(self) -> PolicyStore:
-        return BuiltinPolicyStore()
 
     @provide(scope=Scope.APP)
     def database_probe(self, engine: AsyncEngine) -> DatabaseProbe:

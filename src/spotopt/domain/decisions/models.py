@@ -144,6 +144,9 @@ class ModelVersion:
     status: ModelStatus
     registered_at: datetime
     status_changed_at: datetime
+    session_id: str | None = None
+    size_bytes: int = 0
+    file_name: str = ""
 
     def __post_init__(self) -> None:
         if self.version < 1:

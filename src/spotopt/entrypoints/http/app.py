@@ -17,24 +17,25 @@ from spotopt.application.system.job_health import ServerStart
 from spotopt.bootstrap.container import make_container
 from spotopt.bootstrap.settings import Settings
 from spotopt.entrypoints.http.agents.client_routes import ClientAgentController
+from spotopt.entrypoints.http.agents.client_settings import ClientAgentSettingsController
 from spotopt.entrypoints.http.agents.controller import AgentController
+from spotopt.entrypoints.http.clients.admin_delete import AdminClientDeleteController
+from spotopt.entrypoints.http.clients.admin_stats import AdminStatsController
 from spotopt.entrypoints.http.clients.client_routes import ClientController
 from spotopt.entrypoints.http.clients.controller import AdminController
 from spotopt.entrypoints.http.commands.controller import CommandController
-from spotopt.entrypoints.http.decisions.client_routes import ClientDecisionController
-from spotopt.entrypoints.http.clients.admin_stats import AdminStatsController
-from spotopt.entrypoints.http.commands.history_routes import SwitchHistoryController
-from spotopt.entrypoints.http.agents.client_settings import ClientAgentSettingsController
-from spotopt.entrypoints.http.clients.admin_delete import AdminClientDeleteController
 from spotopt.entrypoints.http.commands.force_switch import ForceSwitchController
+from spotopt.entrypoints.http.commands.history_routes import SwitchHistoryController
+from spotopt.entrypoints.http.decisions.client_routes import ClientDecisionController
 from spotopt.entrypoints.http.decisions.controller import DecisionController
+from spotopt.entrypoints.http.decisions.model_routes import ModelRegistryController
 from spotopt.entrypoints.http.errors import exception_handlers
 from spotopt.entrypoints.http.interruptions.controller import InterruptionController
 from spotopt.entrypoints.http.ledger.controller import SavingsController
 from spotopt.entrypoints.http.middleware import make_body_middleware, request_id_middleware, strict_json_body
+from spotopt.entrypoints.http.notifications.controller import NotificationController
 from spotopt.entrypoints.http.openapi import TruthfulOpenAPIConfig
 from spotopt.entrypoints.http.pricing.client_routes import ClientPricingController
-from spotopt.entrypoints.http.notifications.controller import NotificationController
 from spotopt.entrypoints.http.pricing.controller import PricingController
 from spotopt.entrypoints.http.ratelimit import FixedWindowLimiter
 from spotopt.entrypoints.http.replicas.client_routes import ClientReplicaController
@@ -70,6 +71,7 @@ def route_handlers() -> list[Any]:
         ForceSwitchController,
         NotificationController,
         AdminClientDeleteController,
+        ModelRegistryController,
     ]
 
 

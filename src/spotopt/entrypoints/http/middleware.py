@@ -27,6 +27,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_UTF8 = b"application/json; charset=utf-8"
 NO_UNKNOWN_FIELDS = {"client", "notification", "admin"}  # §1.4: C*, N*, M* reject unknown body fields
+# §1.1: only M14 takes multipart/form-data, with its own body limit (100 MiB).
+MULTIPART_ROUTES = {"/api/admin/ml-models/upload": 100 * 1024 * 1024}
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -83,6 +85,16 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _wrong_media(scope: Scope, *, multipart: bool) -> str | None:
+    content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1").lower()
+    media = content_type.split(";")[0].strip()
+    if multipart:
+        return None if media == "multipart/form-data" else "This route takes multipart/form-data"
+    if media != "application/json" and not media.endswith("+json"):
+        return "Request bodies must be application/json"
+    return None
+
+
 def make_body_middleware(max_bytes: int) -> Any:
     """Bodies over ``max_bytes`` → 413; non-JSON content → 415; an empty POST/PUT body reads as ``{}``."""
 
@@ -91,6 +103,8 @@ def make_body_middleware(max_bytes: int) -> Any:
             if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
                 await app(scope, receive, send)
                 return
+            multipart_limit = MULTIPART_ROUTES.get(scope["path"].rstrip("/"))
+            limit = multipart_limit or max_bytes
             chunks: list[bytes] = []
             size = 0
             more = True
@@ -100,17 +114,16 @@ def make_body_middleware(max_bytes: int) -> Any:
                     break
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > max_bytes:
-                    await _send_error(send, 413, "payload_too_large", f"Request body exceeds {max_bytes} bytes")
+                if size > limit:
+                    await _send_error(send, 413, "payload_too_large", f"Request body exceeds {limit} bytes")
                     return
                 chunks.append(chunk)
                 more = message.get("more_body", False)
             body = b"".join(chunks)
             if body.strip():
-                content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1").lower()
-                media = content_type.split(";")[0].strip()
-                if media != "application/json" and not media.endswith("+json"):
-                    await _send_error(send, 415, "unsupported_media_type", "Request bodies must be application/json")
+                wrong = _wrong_media(scope, multipart=multipart_limit is not None)
+                if wrong is not None:
+                    await _send_error(send, 415, "unsupported_media_type", wrong)
                     return
             else:
                 body = b"{}"
@@ -142,6 +155,8 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     if request.method not in {"POST", "PUT"}:
         return
     handler = request.route_handler
+    if handler.opt.get("multipart"):  # M14 parses its own multipart body
+        return
     field = handler.parsed_fn_signature.parameters.get("data")
     try:
         raw = msgspec.json.decode(await request.body() or b"{}")

@@ -9,6 +9,7 @@ from spotopt.adapters.persistence.models import (  # noqa: F401 - importing decl
     decisions,
     interruptions,
     ledger,
+    model_registry,
     notifications,
     pricing,
     replicas,
