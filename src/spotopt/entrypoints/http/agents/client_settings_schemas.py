@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
 from spotopt.domain.agents.agent import Agent
 from spotopt.domain.agents.settings import MAX_TERMINATE_WAIT_SECONDS, MIN_TERMINATE_WAIT_SECONDS
 from spotopt.entrypoints.http.agents.schemas import AgentConfigResponse
+from spotopt.entrypoints.http.schema_rules import at_least_one_of
 
 WaitSeconds = Annotated[int, msgspec.Meta(ge=MIN_TERMINATE_WAIT_SECONDS, le=MAX_TERMINATE_WAIT_SECONDS)]
 
@@ -22,6 +23,10 @@ class ToggleEnabledRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 class AgentSettingsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """At least one field; both replica modes true is rejected (domain M1)."""
 
+    openapi_extra: ClassVar[dict[str, Any]] = at_least_one_of(
+        "auto_switch_enabled", "manual_replica_enabled", "auto_terminate_enabled", "terminate_wait_seconds"
+    )
+
     auto_switch_enabled: bool | None = None
     manual_replica_enabled: bool | None = None
     auto_terminate_enabled: bool | None = None
@@ -31,6 +36,15 @@ class AgentSettingsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 
 class AgentConfigRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """At least one threshold (AG-7 ranges); ``max_switches_per_week`` ≥ the effective daily limit."""
+
+    openapi_extra: ClassVar[dict[str, Any]] = at_least_one_of(
+        "min_savings_percent",
+        "risk_threshold",
+        "max_switches_per_day",
+        "max_switches_per_week",
+        "min_pool_duration_hours",
+        "cooldown_minutes",
+    )
 
     min_savings_percent: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
     risk_threshold: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, post
@@ -12,15 +12,18 @@ from spotopt.application.commands.force_switch import ForceSwitch, ForceSwitchCo
 from spotopt.domain.shared.errors import InvalidValueError
 from spotopt.entrypoints.http.auth import client_guard, client_id_of
 from spotopt.entrypoints.http.running import run_use_case
+from spotopt.entrypoints.http.schema_rules import POOL_ID_PATTERN, at_least_one_of
 from spotopt.entrypoints.http.wire import text
 from spotopt.entrypoints.http.wire_objects import command_body
 
 Req = Request[Any, Any, Any]
-PoolName = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+PoolName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=POOL_ID_PATTERN)]
 
 
 class ForceSwitchRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """``target`` | ``target_mode`` and ``pool_id`` | ``target_pool_id``: the first-listed name wins (§1.4)."""
+
+    openapi_extra: ClassVar[dict[str, Any]] = at_least_one_of("target", "target_mode")
 
     target: Literal["ondemand", "spot", "pool"] | None = None
     target_mode: Literal["ondemand", "spot"] | None = None
