@@ -21,7 +21,7 @@ from spotopt.application.ports.admin_views import (
     SearchHit,
 )
 from spotopt.domain.agents.agent import Agent
-from spotopt.domain.agents.display import display_status
+from spotopt.domain.agents.display_status import display_status
 from spotopt.domain.agents.values import Lifecycle, Liveness
 from spotopt.domain.commands.values import CommandStatus, CommandType
 from spotopt.domain.decisions.policy import PolicyDocument

@@ -18,7 +18,7 @@ from spotopt.application.system.get_system_health import GetSystemHealth
 from spotopt.application.system.job_health import JobHealth, ServerStart
 from spotopt.application.system.list_activity import ListActivity, ListActivityQuery
 from spotopt.application.system.search_fleet import SearchFleet, SearchFleetQuery
-from spotopt.domain.agents.display import DisplayStatus
+from spotopt.domain.agents.display_status import DisplayStatus
 from spotopt.domain.agents.values import InstanceRole, Lifecycle
 from spotopt.domain.decisions.models import ModelKind
 from spotopt.domain.decisions.policy import EngineKind, PolicyDocument

@@ -21,7 +21,7 @@ from spotopt.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from spotopt.adapters.persistence.views.admin_fleet import SqlAlchemyAdminFleetView
 from spotopt.adapters.persistence.views.admin_search import SqlAlchemyFleetSearch
 from spotopt.application.ports.admin_views import HIT_ORDER, AgentFilter, InstanceFilter
-from spotopt.domain.agents.display import DisplayStatus
+from spotopt.domain.agents.display_status import DisplayStatus
 from spotopt.domain.agents.values import InstanceRole, Lifecycle, Liveness, ReportedStatus
 from spotopt.domain.commands.values import CommandStatus
 from spotopt.domain.interruptions.values import EpisodeState

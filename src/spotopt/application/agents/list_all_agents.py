@@ -9,7 +9,7 @@ from datetime import datetime
 from spotopt.application.ports.admin_views import AdminFleetView, AgentFilter
 from spotopt.application.ports.system import Clock
 from spotopt.domain.agents.agent import Agent
-from spotopt.domain.agents.display import DisplayStatus
+from spotopt.domain.agents.display_status import DisplayStatus
 from spotopt.domain.replicas.current import current_replica, live_replicas
 
 

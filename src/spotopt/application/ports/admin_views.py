@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from spotopt.domain.agents.agent import Agent
-from spotopt.domain.agents.display import DisplayStatus
+from spotopt.domain.agents.display_status import DisplayStatus
 from spotopt.domain.agents.instance import Instance
 from spotopt.domain.agents.values import InstanceRole
 from spotopt.domain.notifications.notification import SystemEvent

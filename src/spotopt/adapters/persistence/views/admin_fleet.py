@@ -17,7 +17,7 @@ from spotopt.adapters.persistence.models.ledger import LedgerEntryModel
 from spotopt.adapters.persistence.models.replicas import ReplicaModel
 from spotopt.adapters.persistence.views.admin_status import display_status_expr
 from spotopt.application.ports.admin_views import AgentFilter, AgentListing, InstanceFilter, InstanceListing
-from spotopt.domain.agents.display import DisplayStatus
+from spotopt.domain.agents.display_status import DisplayStatus
 from spotopt.domain.agents.values import Lifecycle
 from spotopt.domain.replicas.current import ReplicaBrief
 from spotopt.domain.replicas.values import NON_TERMINAL_REPLICA, ReplicaStatus

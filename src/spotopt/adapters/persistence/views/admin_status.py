@@ -9,7 +9,7 @@ from sqlalchemy import case, exists, false, or_, select
 from spotopt.adapters.persistence.models.agents import AgentModel
 from spotopt.adapters.persistence.models.commands import CommandModel
 from spotopt.adapters.persistence.models.interruptions import EpisodeModel
-from spotopt.domain.agents.display import DisplayStatus
+from spotopt.domain.agents.display_status import DisplayStatus
 from spotopt.domain.agents.values import Lifecycle, Liveness, ReportedStatus
 from spotopt.domain.commands.values import CommandStatus, CommandType
 from spotopt.domain.interruptions.values import EpisodeState

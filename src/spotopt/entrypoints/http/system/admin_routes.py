@@ -17,7 +17,7 @@ from spotopt.application.ports.admin_views import HIT_ORDER, HitType
 from spotopt.application.system.get_system_health import GetSystemHealth
 from spotopt.application.system.list_activity import ListActivity, ListActivityQuery
 from spotopt.application.system.search_fleet import MAX_QUERY, MIN_QUERY, SearchFleet, SearchFleetQuery
-from spotopt.domain.agents.display import DisplayStatus
+from spotopt.domain.agents.display_status import DisplayStatus
 from spotopt.domain.agents.values import InstanceRole
 from spotopt.domain.shared.errors import InvalidValueError
 from spotopt.domain.shared.events import Severity
